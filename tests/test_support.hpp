@@ -1,0 +1,54 @@
+#pragma once
+// Helpers shared by the unit tests: fixture and real-data paths, scratch folders.
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include <gtest/gtest.h>
+
+namespace neurodl::test {
+
+/// Committed tiny fixtures (tests/fixtures), made by the scripts in tests/reference.
+inline std::filesystem::path fixture(const std::string& name) {
+  return std::filesystem::path(NEURODL_FIXTURES) / name;
+}
+
+/// The real recordings folder (../shared/data, or $NEURODL_DATA); empty when absent.
+inline std::filesystem::path shared_data() {
+  const char* env = std::getenv("NEURODL_DATA");
+  std::filesystem::path p = env ? env : NEURODL_SHARED_DATA;
+  return std::filesystem::is_directory(p) ? p : std::filesystem::path{};
+}
+
+/// A fresh empty folder under the system temp dir, removed at scope exit.
+class ScratchDir {
+ public:
+  ScratchDir() {
+    static std::atomic<int> counter{0};
+    path_ = std::filesystem::temp_directory_path() /
+            ("neurodl-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+    std::filesystem::remove_all(path_);
+    std::filesystem::create_directories(path_);
+  }
+  ~ScratchDir() { std::filesystem::remove_all(path_); }
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+}  // namespace neurodl::test
+
+/// Skips the current test with a message when the real data folder is missing.
+#define NEURODL_REQUIRE_SHARED_DATA(sub)                                                    \
+  do {                                                                                      \
+    if (::neurodl::test::shared_data().empty() ||                                           \
+        !std::filesystem::exists(::neurodl::test::shared_data() / (sub)))                   \
+      GTEST_SKIP() << "real data not found: ../shared/data/" << (sub)                       \
+                   << " (set NEURODL_DATA to the folder to run this test)";                 \
+  } while (0)

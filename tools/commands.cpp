@@ -1,0 +1,74 @@
+#include "commands.hpp"
+
+#include <cmath>
+#include <fstream>
+
+#include "neurodl/core/atomic_file.hpp"
+#include "neurodl/core/error.hpp"
+#include "neurodl/core/progress.hpp"
+#include "neurodl/core/threads.hpp"
+
+namespace neurodl::cli {
+
+std::vector<Command> register_commands(CLI::App& app, Common& common) {
+  return {add_info(app, common), add_simulate(app, common), add_demo(app, common)};
+}
+
+void apply_common(const Common& common) {
+  set_num_threads(common.threads);
+  Progress::set_quiet(common.quiet);
+}
+
+void add_common_flags(CLI::App* sub, Common& common) {
+  sub->add_option("--threads", common.threads, "worker threads (0: one per core)")
+      ->check(CLI::NonNegativeNumber);
+  sub->add_flag("--quiet", common.quiet, "no progress bars, no summary on standard output");
+}
+
+void add_option_specs(CLI::App* sub, const std::vector<OptionSpec>& specs) {
+  for (const auto& s : specs) {
+    std::string help = s.help;
+    if (!s.unit.empty()) help += " [" + s.unit + "]";
+    CLI::Option* opt = std::visit(
+        [&](auto* target) -> CLI::Option* {
+          using T = std::remove_pointer_t<decltype(target)>;
+          if constexpr (std::is_same_v<T, bool>)
+            return sub->add_flag(flag_of(s), *target, help);
+          else
+            return sub->add_option(flag_of(s), *target, help)->capture_default_str();
+        },
+        s.target);
+    if (!s.choices.empty()) opt->check(CLI::IsMember(s.choices));
+    if (std::isfinite(s.min) || std::isfinite(s.max)) opt->check(CLI::Range(s.min, s.max));
+  }
+}
+
+nlohmann::json option_values(const std::vector<OptionSpec>& specs) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& s : specs)
+    std::visit(
+        [&](auto* target) {
+          using T = std::remove_pointer_t<decltype(target)>;
+          if constexpr (std::is_same_v<T, double>) {
+            if (std::isnan(*target)) j[s.name] = nullptr;
+            else j[s.name] = *target;
+          } else {
+            j[s.name] = *target;
+          }
+        },
+        s.target);
+  return j;
+}
+
+void write_json(const std::filesystem::path& path, const nlohmann::json& j) {
+  AtomicFile out(path);
+  {
+    std::ofstream f(out.temp_path());
+    f << j.dump(2) << "\n";
+    check(static_cast<bool>(f), ErrorKind::io,
+          {.component = "output", .what = "cannot write JSON", .file = path.string()});
+  }
+  out.commit();
+}
+
+}  // namespace neurodl::cli

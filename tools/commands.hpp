@@ -1,0 +1,47 @@
+#pragma once
+// The subcommands of the neurodl executable. Each tools/cmd_<name>.cpp only parses, loads, calls
+// the library and saves; no algorithm lives here.
+
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "neurodl/core/options.hpp"
+
+namespace neurodl::cli {
+
+/// Options every subcommand takes.
+struct Common {
+  int threads = 0;     ///< --threads N: worker threads, 0 = one per core
+  bool quiet = false;  ///< --quiet: no progress bars and no summary on stdout
+};
+
+/// A registered subcommand: its CLI11 app and what runs when it was chosen.
+struct Command {
+  CLI::App* app;
+  std::function<int()> run;
+};
+
+/// Adds every subcommand to `app`.
+std::vector<Command> register_commands(CLI::App& app, Common& common);
+/// Applies --threads and --quiet before a command runs.
+void apply_common(const Common& common);
+/// Adds --threads and --quiet to a subcommand.
+void add_common_flags(CLI::App* sub, Common& common);
+/// Adds one CLI flag per OptionSpec (range and choices checked by CLI11).
+void add_option_specs(CLI::App* sub, const std::vector<OptionSpec>& specs);
+/// The options' current values as a JSON object keyed by their names.
+nlohmann::json option_values(const std::vector<OptionSpec>& specs);
+/// Writes JSON (indented) to `path` atomically.
+void write_json(const std::filesystem::path& path, const nlohmann::json& j);
+
+// One factory per subcommand (tools/cmd_<name>.cpp).
+Command add_info(CLI::App& app, Common& common);
+Command add_simulate(CLI::App& app, Common& common);
+Command add_demo(CLI::App& app, Common& common);
+
+}  // namespace neurodl::cli
