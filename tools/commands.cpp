@@ -32,14 +32,24 @@ void add_option_specs(CLI::App* sub, const std::vector<OptionSpec>& specs) {
     CLI::Option* opt = std::visit(
         [&](auto* target) -> CLI::Option* {
           using T = std::remove_pointer_t<decltype(target)>;
-          if constexpr (std::is_same_v<T, bool>)
+          if constexpr (std::is_same_v<T, bool>) {
             return sub->add_flag(flag_of(s), *target, help);
-          else
+          } else if constexpr (std::is_same_v<T, double>) {
+            // NaN means "unset": say so instead of printing nan as a default.
+            if (std::isnan(*target)) return sub->add_option(flag_of(s), *target, help + " (default: unset)");
             return sub->add_option(flag_of(s), *target, help)->capture_default_str();
+          } else {
+            return sub->add_option(flag_of(s), *target, help)->capture_default_str();
+          }
         },
         s.target);
     if (!s.choices.empty()) opt->check(CLI::IsMember(s.choices));
-    if (std::isfinite(s.min) || std::isfinite(s.max)) opt->check(CLI::Range(s.min, s.max));
+    if (std::isfinite(s.max) || (std::isfinite(s.min) && s.min != 0 && s.min > 1e-6))
+      opt->check(CLI::Range(s.min, s.max));
+    else if (s.min == 0)
+      opt->check(CLI::NonNegativeNumber);
+    else if (std::isfinite(s.min))
+      opt->check(CLI::PositiveNumber);
   }
 }
 

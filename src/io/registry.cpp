@@ -33,6 +33,20 @@ const std::vector<Format>& formats() {
   return kFormats;
 }
 
+std::vector<OptionSpec> option_specs(ReadOptions& o) {
+  return {
+      {.name = "sample_rate_hz",
+       .help = "sampling rate of the input's activity, for formats that do not store it",
+       .unit = "Hz",
+       .target = &o.sample_rate_hz,
+       .min = 1e-9,
+       .flag = "--fs"},
+      {.name = "units_by_time",
+       .help = "plain arrays are stored units × time (default: time × units)",
+       .target = &o.units_by_time},
+  };
+}
+
 const Format& format_by_name(const std::string& name) {
   std::string valid;
   for (const auto& f : formats()) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "neurodl/core/options.hpp"
 #include "neurodl/core/recording.hpp"
 
 namespace neurodl::io {
@@ -20,6 +21,10 @@ struct ReadOptions {
   /// True when a plain array is stored units × time (e.g. suite2p's F.npy); false: time × units.
   bool units_by_time = false;
 };
+
+/// The option table of ReadOptions bound to `o` (--fs, --units-by-time), shared by every command
+/// that reads recordings.
+std::vector<OptionSpec> option_specs(ReadOptions& o);
 
 /// Reads a whole file (or folder) into one or more recordings.
 using ReaderFn = std::vector<Recording> (*)(const std::filesystem::path& path,

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Configures and builds neurodl (Release, Ninja, ccache when present) into ./build.
+# Usage: scripts/build.sh [extra cmake -D options]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc 2>/dev/null || echo 2)
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
+cmake --build build -j "$jobs"

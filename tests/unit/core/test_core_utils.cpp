@@ -1,0 +1,70 @@
+// Error messages, atomic writes and spike-time binning.
+
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "neurodl/core/atomic_file.hpp"
+#include "neurodl/core/error.hpp"
+#include "neurodl/core/spike_trains.hpp"
+#include "test_support.hpp"
+
+using namespace neurodl;
+
+TEST(Error, MessageNamesComponentFileFieldExpectedGotAndUnit) {
+  EXPECT_EQ(format_problem({.component = "io.npy", .what = "truncated data", .expected = "800",
+                            .got = "400", .unit = "bytes", .file = "a.npy", .field = "data"}),
+            "io.npy: a.npy: data: truncated data (expected 800, got 400) [bytes]");
+  EXPECT_EQ(format_problem({.component = "x", .what = "two\nlines"}), "x: two lines");
+  EXPECT_THROW(raise(ErrorKind::shape, {.what = "s"}), ShapeError);
+  EXPECT_THROW(raise(ErrorKind::io, {.what = "s"}), IoError);
+  EXPECT_THROW(raise(ErrorKind::config, {.what = "s"}), ConfigError);
+  EXPECT_NO_THROW(check(true, ErrorKind::io, {}));
+}
+
+TEST(AtomicFile, CommitMovesIntoPlaceAndFailureLeavesNothing) {
+  test::ScratchDir dir;
+  const auto target = dir / "out.txt";
+  {
+    AtomicFile f(target);
+    std::ofstream(f.temp_path()) << "done";
+    EXPECT_FALSE(std::filesystem::exists(target));
+    f.commit();
+  }
+  EXPECT_TRUE(std::filesystem::exists(target));
+  try {
+    AtomicFile f(target);
+    std::ofstream(f.temp_path()) << "half";
+    throw std::runtime_error("writer failed");
+  } catch (const std::runtime_error&) {
+  }
+  std::ifstream in(target);
+  std::string text;
+  in >> text;
+  EXPECT_EQ(text, "done");  // the old file is untouched
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path()), {}), 1);
+  EXPECT_THROW(AtomicFile(dir / "missing" / "x.txt"), IoError);
+  EXPECT_THROW(AtomicFile(dir.path()), IoError);
+}
+
+TEST(SpikeTrains, BinsCountEverySpikeInItsBin) {
+  std::vector<Unit> units(2);
+  units[0].spike_times_s = {0.0, 0.05, 0.099, 0.1, 0.35, 2.0};  // 2.0 is past the last bin
+  units[1].spike_times_s = {0.25};
+  const MatrixF c = bin_spike_times(units, 0.0, 10.0, 4);
+  ASSERT_EQ(c.rows(), 4);
+  EXPECT_FLOAT_EQ(c(0, 0), 3);
+  EXPECT_FLOAT_EQ(c(1, 0), 1);
+  EXPECT_FLOAT_EQ(c(3, 0), 1);
+  EXPECT_FLOAT_EQ(c(2, 1), 1);
+  EXPECT_FLOAT_EQ(c.sum(), 6);
+  EXPECT_THROW(bin_spike_times(units, 0.0, 0.0, 4), ConfigError);
+
+  Recording r;
+  r.units = units;
+  bin_units_into_activity(r, 10.0);
+  EXPECT_EQ(r.kind, ActivityKind::spike_counts);
+  EXPECT_DOUBLE_EQ(r.start_time_s, 0.0);
+  EXPECT_EQ(r.n_samples(), 21);  // 0 .. 2.0 s inclusive
+  EXPECT_FLOAT_EQ(r.activity.sum(), 7);
+}
