@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Command-line contract: help on every command, exit code 2 with one line naming the file and
+# field for every bad input, nothing half-written.
+source "$(dirname "$0")/lib.sh"
+
+expect_ok "top-level help" "$NEURODL" --help
+for cmd in info simulate demo; do expect_ok "$cmd --help" "$NEURODL" $cmd --help; done
+expect_error "unknown subcommand" "" "$NEURODL" frobnicate
+expect_error "missing file" "no such file.*$TMP/none.npy" "$NEURODL" info "$TMP/none.npy"
+expect_error "unknown format name" "unknown format.*one of neurodl-h5" \
+  "$NEURODL" info --format xyz "$FIXTURES/npy/c_float32.npy"
+printf 'hello, not a recording\x00\x01' >"$TMP/junk.bin"
+expect_error "unrecognised content" "unknown file format.*junk.bin" "$NEURODL" info "$TMP/junk.bin"
+expect_error "negative --fs" "fs" "$NEURODL" info --fs -3 "$FIXTURES/npy/c_float32.npy"
+
+# Truncated and corrupt inputs of every format: one line naming the file.
+for f in npy/c_float32.npy mat/v5_plain.mat nwb/ophys.nwb csv/spikefinder/1.train.calcium.csv nifti/int16_scaled.nii.gz; do
+  [ -f "$FIXTURES/$f" ] || { fail "fixture $f missing"; continue; }
+  name=$(basename "$f")
+  size=$(stat -c %s "$FIXTURES/$f")
+  head -c $((size / 2)) "$FIXTURES/$f" >"$TMP/$name"
+  expect_error "truncated $f" "$name" "$NEURODL" info "$TMP/$name"
+done
+
+# Simulator: unknown preset, bad sizes, missing output folder — and no output file left.
+expect_error "unknown preset" "unknown preset.*spont" "$NEURODL" simulate --preset nope -o "$TMP/a.h5"
+expect_no_file "unknown preset" "$TMP/a.h5"
+expect_error "zero units" "units" "$NEURODL" simulate --units 0 -o "$TMP/b.h5"
+expect_no_file "zero units" "$TMP/b.h5"
+expect_error "missing output folder" "$TMP/missing/c.h5" \
+  "$NEURODL" simulate --frames 100 --units 5 -o "$TMP/missing/c.h5"
+expect_error "json into a missing folder" "missing" \
+  "$NEURODL" simulate --frames 100 --units 5 -o "$TMP/d.h5" --json "$TMP/missing/d.json"
+finish
