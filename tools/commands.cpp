@@ -11,7 +11,8 @@
 namespace neurodl::cli {
 
 std::vector<Command> register_commands(CLI::App& app, Common& common) {
-  return {add_info(app, common), add_simulate(app, common), add_demo(app, common)};
+  return {add_info(app, common),    add_simulate(app, common), add_fit(app, common),
+          add_predict(app, common), add_dims(app, common),     add_demo(app, common)};
 }
 
 void apply_common(const Common& common) {
@@ -38,6 +39,11 @@ void add_option_specs(CLI::App* sub, const std::vector<OptionSpec>& specs) {
             // NaN means "unset": say so instead of printing nan as a default.
             if (std::isnan(*target)) return sub->add_option(flag_of(s), *target, help + " (default: unset)");
             return sub->add_option(flag_of(s), *target, help)->capture_default_str();
+          } else if constexpr (std::is_same_v<T, std::vector<double>> ||
+                               std::is_same_v<T, std::vector<std::int64_t>>) {
+            return sub->add_option(flag_of(s), *target, help + " (comma-separated)")
+                ->delimiter(',')
+                ->capture_default_str();
           } else {
             return sub->add_option(flag_of(s), *target, help)->capture_default_str();
           }
@@ -51,23 +57,6 @@ void add_option_specs(CLI::App* sub, const std::vector<OptionSpec>& specs) {
     else if (std::isfinite(s.min))
       opt->check(CLI::PositiveNumber);
   }
-}
-
-nlohmann::json option_values(const std::vector<OptionSpec>& specs) {
-  nlohmann::json j = nlohmann::json::object();
-  for (const auto& s : specs)
-    std::visit(
-        [&](auto* target) {
-          using T = std::remove_pointer_t<decltype(target)>;
-          if constexpr (std::is_same_v<T, double>) {
-            if (std::isnan(*target)) j[s.name] = nullptr;
-            else j[s.name] = *target;
-          } else {
-            j[s.name] = *target;
-          }
-        },
-        s.target);
-  return j;
 }
 
 void write_json(const std::filesystem::path& path, const nlohmann::json& j) {

@@ -34,8 +34,6 @@ void apply_common(const Common& common);
 void add_common_flags(CLI::App* sub, Common& common);
 /// Adds one CLI flag per OptionSpec (range and choices checked by CLI11).
 void add_option_specs(CLI::App* sub, const std::vector<OptionSpec>& specs);
-/// The options' current values as a JSON object keyed by their names.
-nlohmann::json option_values(const std::vector<OptionSpec>& specs);
 /// Writes JSON (indented) to `path` atomically.
 void write_json(const std::filesystem::path& path, const nlohmann::json& j);
 
@@ -43,5 +41,8 @@ void write_json(const std::filesystem::path& path, const nlohmann::json& j);
 Command add_info(CLI::App& app, Common& common);
 Command add_simulate(CLI::App& app, Common& common);
 Command add_demo(CLI::App& app, Common& common);
+Command add_fit(CLI::App& app, Common& common);
+Command add_predict(CLI::App& app, Common& common);
+Command add_dims(CLI::App& app, Common& common);
 
 }  // namespace neurodl::cli
