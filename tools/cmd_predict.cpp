@@ -1,9 +1,41 @@
+// neurodl predict MODEL --x X -o YHAT.npy: apply a fitted model to new features.
+
+#include <cstdio>
+
 #include "commands.hpp"
+#include "models.hpp"
+#include "neurodl/io/model_file.hpp"
+#include "neurodl/io/npy.hpp"
+#include "neurodl/io/select.hpp"
 
 namespace neurodl::cli {
+
 Command add_predict(CLI::App& app, Common& common) {
-  auto* sub = app.add_subcommand("predict", "placeholder");
+  struct Args {
+    std::string model, x, output;
+    io::ReadOptions read;
+  };
+  auto args = std::make_shared<Args>();
+  auto* sub = app.add_subcommand("predict", "predict targets from features with a fitted model");
+  sub->add_option("model", args->model, "model file written by `neurodl fit`")->required();
+  sub->add_option("--x", args->x, "features X: FILE.npy or FILE:PART, as for fit")->required();
+  sub->add_option("-o,--output", args->output, "predictions Y-hat as .npy (time × targets, float32)")
+      ->required();
+  add_option_specs(sub, io::option_specs(args->read));
   add_common_flags(sub, common);
-  return {sub, [] { return 0; }};
+  return {sub, [args, &common] {
+            const ModelState state = io::read_model(args->model);
+            auto model = make_model(state.model);
+            model->load_state(state);
+            const auto x = io::select_matrix(args->x, args->read);
+            const MatrixF yhat = model->predict(x.data);
+            io::write_npy(args->output, yhat);
+            if (!common.quiet)
+              std::printf("%s: %lld × %lld predictions written to %s\n", state.model.c_str(),
+                          static_cast<long long>(yhat.rows()), static_cast<long long>(yhat.cols()),
+                          args->output.c_str());
+            return 0;
+          }};
 }
+
 }  // namespace neurodl::cli

@@ -8,13 +8,13 @@ for cmd in info simulate demo; do expect_ok "$cmd --help" "$NEURODL" $cmd --help
 expect_error "unknown subcommand" "" "$NEURODL" frobnicate
 expect_error "missing file" "no such file.*$TMP/none.npy" "$NEURODL" info "$TMP/none.npy"
 expect_error "unknown format name" "unknown format.*one of neurodl-h5" \
-  "$NEURODL" info --format xyz "$FIXTURES/npy/c_float32.npy"
+  "$NEURODL" info --format xyz "$FIXTURES/npy/dtype_f4.npy"
 printf 'hello, not a recording\x00\x01' >"$TMP/junk.bin"
 expect_error "unrecognised content" "unknown file format.*junk.bin" "$NEURODL" info "$TMP/junk.bin"
-expect_error "negative --fs" "fs" "$NEURODL" info --fs -3 "$FIXTURES/npy/c_float32.npy"
+expect_error "negative --fs" "fs" "$NEURODL" info --fs -3 "$FIXTURES/npy/dtype_f4.npy"
 
 # Truncated and corrupt inputs of every format: one line naming the file.
-for f in npy/c_float32.npy mat/v5_plain.mat nwb/ophys.nwb csv/spikefinder/1.train.calcium.csv nifti/int16_scaled.nii.gz; do
+for f in npy/dtype_f4.npy mat/plain_v5.mat nwb/ophys.nwb csv/tiny.calcium.csv nifti/float32.nii.gz; do
   [ -f "$FIXTURES/$f" ] || { fail "fixture $f missing"; continue; }
   name=$(basename "$f")
   size=$(stat -c %s "$FIXTURES/$f")
