@@ -44,5 +44,7 @@ Command add_demo(CLI::App& app, Common& common);
 Command add_fit(CLI::App& app, Common& common);
 Command add_predict(CLI::App& app, Common& common);
 Command add_dims(CLI::App& app, Common& common);
+Command add_deconvolve(CLI::App& app, Common& common);
+Command add_score_spikes(CLI::App& app, Common& common);
 
 }  // namespace neurodl::cli

@@ -1,0 +1,2 @@
+// The spikes layer starts empty; deconvolution lands in its own files.
+namespace neurodl::spikes {}
