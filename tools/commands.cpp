@@ -3,6 +3,8 @@
 #include <cmath>
 #include <fstream>
 
+#include <fmt/format.h>
+
 #include "neurodl/core/atomic_file.hpp"
 #include "neurodl/core/error.hpp"
 #include "neurodl/core/progress.hpp"
@@ -27,6 +29,28 @@ void add_common_flags(CLI::App* sub, Common& common) {
   sub->add_flag("--quiet", common.quiet, "no progress bars, no summary on standard output");
 }
 
+namespace {
+// A range check whose message is short and states the bound that was broken.
+CLI::Validator range_validator(double lo, double hi) {
+  auto text = [](double v) { return fmt::format("{:g}", v); };
+  std::string desc = std::isfinite(hi) ? "in [" + text(lo) + ", " + text(hi) + "]" : ">= " + text(lo);
+  return CLI::Validator(
+      [lo, hi, desc](std::string& input) -> std::string {
+        double v = 0;
+        try {
+          size_t used = 0;
+          v = std::stod(input, &used);
+          if (used != input.size()) return "'" + input + "' is not a number";
+        } catch (const std::exception&) {
+          return "'" + input + "' is not a number";
+        }
+        if (std::isnan(v) || v < lo || v > hi) return "value " + input + " out of range (expected " + desc + ")";
+        return {};
+      },
+      desc);
+}
+}  // namespace
+
 void add_option_specs(CLI::App* sub, const std::vector<OptionSpec>& specs) {
   for (const auto& s : specs) {
     std::string help = s.help;
@@ -38,25 +62,26 @@ void add_option_specs(CLI::App* sub, const std::vector<OptionSpec>& specs) {
             return sub->add_flag(flag_of(s), *target, help);
           } else if constexpr (std::is_same_v<T, double>) {
             // NaN means "unset": say so instead of printing nan as a default.
-            if (std::isnan(*target)) return sub->add_option(flag_of(s), *target, help + " (default: unset)");
+            if (std::isnan(*target))
+              return sub->add_option(flag_of(s), *target,
+                                     help.find("default") == std::string::npos ? help + " (default: unset)" : help);
             return sub->add_option(flag_of(s), *target, help)->capture_default_str();
           } else if constexpr (std::is_same_v<T, std::vector<double>> ||
                                std::is_same_v<T, std::vector<std::int64_t>>) {
             return sub->add_option(flag_of(s), *target, help + " (comma-separated)")
                 ->delimiter(',')
                 ->capture_default_str();
+          } else if constexpr (std::is_same_v<T, std::int64_t>) {
+            // A negative count is a "preset/model default" sentinel: the help text says which.
+            if (*target < 0) return sub->add_option(flag_of(s), *target, help);
+            return sub->add_option(flag_of(s), *target, help)->capture_default_str();
           } else {
             return sub->add_option(flag_of(s), *target, help)->capture_default_str();
           }
         },
         s.target);
     if (!s.choices.empty()) opt->check(CLI::IsMember(s.choices));
-    if (std::isfinite(s.max) || (std::isfinite(s.min) && s.min != 0 && s.min > 1e-6))
-      opt->check(CLI::Range(s.min, s.max));
-    else if (s.min == 0)
-      opt->check(CLI::NonNegativeNumber);
-    else if (std::isfinite(s.min))
-      opt->check(CLI::PositiveNumber);
+    if (std::isfinite(s.min) || std::isfinite(s.max)) opt->check(range_validator(s.min, s.max));
   }
 }
 
