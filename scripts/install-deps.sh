@@ -8,11 +8,12 @@ pkgs=(
   libcli11-dev nlohmann-json3-dev libfmt-dev
   libeigen3-dev libopenblas-dev liblapacke-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libtorch-dev
 )
 # Debian's python3 packages regenerate test fixtures and reference values (tests/reference);
 # the test suite itself reads only the committed files.
 if [ "${NEURODL_WITH_PYTHON:-0}" = 1 ]; then
-  pkgs+=(python3-numpy python3-scipy python3-h5py python3-sklearn)
+  pkgs+=(python3-numpy python3-scipy python3-h5py python3-sklearn python3-torch)
 fi
 missing=()
 for p in "${pkgs[@]}"; do
