@@ -36,7 +36,18 @@ void bin_units_into_activity(Recording& rec, double sample_rate_hz) {
         last = std::max(last, t);
       }
   if (!std::isfinite(first)) first = last = 0.0;
-  const auto n_bins = static_cast<std::int64_t>(std::floor((last - first) * sample_rate_hz)) + 1;
+  // A damaged spike time (say 1e12 s) must not turn into a multi-terabyte matrix: refuse spans
+  // whose count matrix would exceed kMaxBinnedEntries.
+  const double bins = std::floor((last - first) * sample_rate_hz) + 1;
+  const double entries = bins * static_cast<double>(std::max<size_t>(rec.units.size(), 1));
+  check(entries <= kMaxBinnedEntries, ErrorKind::config,
+        {.component = "spike_trains",
+         .what = "spike times span too long to bin at this rate (a damaged time, or pass a lower --fs)",
+         .expected = "<= " + std::to_string(static_cast<long long>(kMaxBinnedEntries)) + " bins × units",
+         .got = std::to_string(static_cast<long long>(bins)) + " bins × " +
+                std::to_string(rec.units.size()) + " units (" + std::to_string(first) + " to " +
+                std::to_string(last) + " s)"});
+  const auto n_bins = static_cast<std::int64_t>(bins);
   rec.activity = bin_spike_times(rec.units, first, sample_rate_hz, n_bins);
   rec.kind = ActivityKind::spike_counts;
   rec.sample_rate_hz = sample_rate_hz;

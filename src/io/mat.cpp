@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "mat_matio.hpp"
+#include "mat_v5_check.hpp"
 #include "neurodl/core/error.hpp"
 #include "neurodl/core/spike_trains.hpp"
 #include "neurodl/io/position_tracking.hpp"
@@ -55,6 +56,8 @@ class MatSource {
     install_quiet_matio_log();
     std::error_code ec;
     if (!std::filesystem::is_regular_file(path, ec)) fail(path, "", "no such file");
+    // matio believes the counts in a v5 file; damaged ones must be refused before it lists.
+    check_v5_structure(path);
     clear_matio_messages();
     file_.reset(Mat_Open(path.string().c_str(), MAT_ACC_RDONLY));
     if (!file_) fail(path, "", "not a readable MATLAB file", "a v5 or v7.3 MAT-file", matio_said());

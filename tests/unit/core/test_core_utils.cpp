@@ -68,3 +68,10 @@ TEST(SpikeTrains, BinsCountEverySpikeInItsBin) {
   EXPECT_EQ(r.n_samples(), 21);  // 0 .. 2.0 s inclusive
   EXPECT_FLOAT_EQ(r.activity.sum(), 7);
 }
+
+TEST(SpikeTrains, RefusesSpansTooLongToBin) {
+  Recording r;
+  r.units.resize(2);
+  r.units[0].spike_times_s = {0.0, 1e9};  // a damaged time: 1e11 bins at 100 Hz
+  EXPECT_THROW(bin_units_into_activity(r, 100.0), ConfigError);
+}
