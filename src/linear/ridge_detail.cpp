@@ -1,0 +1,371 @@
+// The shared ridge engine (see ridge_detail.hpp for the notation).
+//
+// Why the products are arranged this way: with K folds, P penalties, n samples, p features and
+// q targets, refitting ridge per penalty would cost K·P solves of O(p²·q). Here each fold costs
+// one eigendecomposition (O(p³), float64), one product B = R'(X'Y)_train (2·p²·q flops) and per
+// penalty one product A·diag(1/(λ+α))·B over the test rows (2·n_test·p·q flops), so the whole
+// grid costs about P·2·n·p·q flops, all in large GEMMs. The training cross-products are not
+// recomputed per fold: X'Y over each fold's test rows is formed once and the training product
+// is their sum minus the fold's own block (and its gap rows), 2·n·p·q flops for all folds.
+// Centring with the training means is applied as a rank-one correction,
+// X_c'Y_c = X'Y − n_tr·x̄ȳ', on data already centred with the global means, so the correction
+// is small and float32 loses nothing to cancellation even for large offsets (fluorescence).
+
+#include "ridge_detail.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include "neurodl/core/error.hpp"
+
+namespace neurodl::linear::ridge_detail {
+
+std::int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+double seconds_since(std::int64_t start_ns) {
+  return 1e-9 * static_cast<double>(now_ns() - start_ns);
+}
+
+Index chunk_size(Index requested, Index q) {
+  return std::max<Index>(1, std::min<Index>(q, requested > 0 ? requested : 2048));
+}
+
+void check_inputs(const MatrixF& x, const MatrixF& y, const std::vector<double>& alphas,
+                  const std::string& solver, const std::string& precision,
+                  const std::string& component) {
+  check(x.rows() > 0 && x.cols() > 0, ErrorKind::shape,
+        {.component = component,
+         .what = "X is empty",
+         .expected = "at least 1×1",
+         .got = shape_string(x.rows(), x.cols()),
+         .field = "X"});
+  check(y.rows() > 0 && y.cols() > 0, ErrorKind::shape,
+        {.component = component,
+         .what = "Y is empty",
+         .expected = "at least 1×1",
+         .got = shape_string(y.rows(), y.cols()),
+         .field = "Y"});
+  check(x.rows() == y.rows(), ErrorKind::shape,
+        {.component = component,
+         .what = "X and Y have different numbers of samples (rows)",
+         .expected = std::to_string(x.rows()) + " rows in Y",
+         .got = std::to_string(y.rows())});
+  const auto bad_x = count_nonfinite(x), bad_y = count_nonfinite(y);
+  check(bad_x == 0, ErrorKind::config,
+        {.component = component,
+         .what = "X has NaN or Inf values",
+         .expected = "finite values",
+         .got = std::to_string(bad_x) + " non-finite",
+         .field = "X"});
+  check(bad_y == 0, ErrorKind::config,
+        {.component = component,
+         .what = "Y has NaN or Inf values",
+         .expected = "finite values",
+         .got = std::to_string(bad_y) + " non-finite",
+         .field = "Y"});
+  check(!alphas.empty(), ErrorKind::config,
+        {.component = component,
+         .what = "no penalty given",
+         .expected = "at least one alpha",
+         .field = "--alphas"});
+  for (double a : alphas)
+    check(a > 0 && std::isfinite(a), ErrorKind::config,
+          {.component = component,
+           .what = "penalty must be positive and finite",
+           .expected = "alpha > 0",
+           .got = std::to_string(a),
+           .field = "--alphas"});
+  check(solver == "auto" || solver == "primal" || solver == "dual", ErrorKind::config,
+        {.component = component,
+         .what = "unknown solver",
+         .expected = "auto, primal or dual",
+         .got = "'" + solver + "'",
+         .field = "--solver"});
+  check(precision == "float32" || precision == "float64", ErrorKind::config,
+        {.component = component,
+         .what = "unknown precision",
+         .expected = "float32 or float64",
+         .got = "'" + precision + "'",
+         .field = "--precision"});
+}
+
+namespace {
+
+// Rows `idx` of m, copied (idx in the permuted order).
+template <class S>
+RowMat<S> gather(const RowMat<S>& m, const std::vector<Index>& idx) {
+  RowMat<S> out(static_cast<Index>(idx.size()), m.cols());
+  for (Index r = 0; r < out.rows(); ++r) out.row(r) = m.row(idx[static_cast<size_t>(r)]);
+  return out;
+}
+
+}  // namespace
+
+template <class T>
+Engine<T>::Engine(const MatrixF& x, const Settings& settings)
+    : settings_(settings), n_(x.rows()), p_(x.cols()) {
+  const auto t0 = now_ns();
+  const auto folds = eval::time_block_folds(n_, settings.split);
+  const std::size_t k = folds.size();
+
+  // Permute the samples so that the test rows of each fold are one contiguous range.
+  std::vector<Index> pos(static_cast<size_t>(n_));
+  std::vector<Index> begin(k + 1, 0);
+  perm_.reserve(static_cast<size_t>(n_));
+  for (std::size_t f = 0; f < k; ++f) {
+    begin[f] = static_cast<Index>(perm_.size());
+    for (auto i : folds[f].test) {
+      pos[static_cast<size_t>(i)] = static_cast<Index>(perm_.size());
+      perm_.push_back(i);
+    }
+  }
+  begin[k] = n_;
+
+  mean_x_ = Eigen::VectorXd::Zero(p_);
+  if (settings.fit_intercept) {
+    for (Index i = 0; i < n_; ++i) mean_x_ += x.row(i).transpose().cast<double>();
+    mean_x_ /= static_cast<double>(n_);
+  }
+  RowMat<double> xd(n_, p_);
+  for (Index r = 0; r < n_; ++r)
+    xd.row(r) = x.row(perm_[static_cast<size_t>(r)]).template cast<double>() - mean_x_.transpose();
+
+  double mean_train = 0;
+  for (const auto& f : folds)
+    mean_train += static_cast<double>(f.train.size()) / static_cast<double>(k);
+  dual_ = settings.solver == "dual" ||
+          (settings.solver == "auto" && static_cast<double>(p_) > mean_train);
+
+  folds_.resize(k);
+  for (std::size_t f = 0; f < k; ++f) {
+    Basis<T>& b = folds_[f];
+    b.test_begin = begin[f];
+    b.test_size = begin[f + 1] - begin[f];
+    b.n_train = static_cast<Index>(folds[f].train.size());
+    std::vector<char> is_train(static_cast<size_t>(n_), 0);
+    for (auto i : folds[f].train) is_train[static_cast<size_t>(pos[static_cast<size_t>(i)])] = 1;
+    for (Index r = 0; r < n_; ++r) {
+      const bool in_test = r >= b.test_begin && r < b.test_begin + b.test_size;
+      if (is_train[static_cast<size_t>(r)]) {
+        if (dual_) b.train.push_back(r);
+      } else if (!in_test) {
+        b.gap.push_back(r);
+      }
+    }
+  }
+  full_.n_train = n_;
+  if (dual_)
+    for (Index r = 0; r < n_; ++r) full_.train.push_back(r);
+
+  Eigen::MatrixXd gram_all;
+  const Eigen::VectorXd sum_all = xd.colwise().sum().transpose();
+  if (!dual_) gram_all = blas::gram(blas::view(xd), true);
+  for (auto& b : folds_) decompose(xd, b, false, &gram_all, sum_all);
+  decompose(xd, full_, true, &gram_all, sum_all);
+  xg_ = xd.template cast<T>();
+  timing.decompose_s = seconds_since(t0);
+}
+
+template <class T>
+void Engine<T>::decompose(const RowMat<double>& xd, Basis<T>& b, bool full,
+                          const Eigen::MatrixXd* gram_all, const Eigen::VectorXd& sum_all) {
+  const bool ic = settings_.fit_intercept, st = settings_.standardize;
+  const double ntr = static_cast<double>(b.n_train);
+  auto scale_of = [&](const Eigen::VectorXd& sumsq_centred) {
+    // Training standard deviation (ddof 0) or root mean square; constant features keep scale 1.
+    Eigen::VectorXd sigma = Eigen::VectorXd::Ones(p_);
+    if (st)
+      for (Index j = 0; j < p_; ++j) {
+        const double s = std::sqrt(std::max(0.0, sumsq_centred(j)) / ntr);
+        if (s > 0) sigma(j) = s;
+      }
+    return sigma;
+  };
+  const RowMat<double> x_test = full ? RowMat<double>() : xd.middleRows(b.test_begin, b.test_size);
+
+  if (!dual_) {
+    // Primal: C = X_c'X_c = Σ_all − Σ_test − Σ_gap − n_tr·x̄x̄' (p × p), then C̃ = S⁻¹CS⁻¹ = VΛV'.
+    Eigen::MatrixXd g = *gram_all;
+    Eigen::VectorXd sum = sum_all;
+    if (!full) {
+      g -= blas::gram(blas::view(x_test), true);
+      sum -= x_test.colwise().sum().transpose();
+      if (!b.gap.empty()) {
+        const RowMat<double> xe = gather(xd, b.gap);
+        g -= blas::gram(blas::view(xe), true);
+        sum -= xe.colwise().sum().transpose();
+      }
+    }
+    b.mean_x = ic ? Eigen::VectorXd(sum / ntr) : Eigen::VectorXd::Zero(p_);
+    if (ic) g.noalias() -= (ntr * b.mean_x) * b.mean_x.transpose();
+    const Eigen::VectorXd inv_sigma = scale_of(g.diagonal()).cwiseInverse();
+    g = inv_sigma.asDiagonal() * g * inv_sigma.asDiagonal();
+    b.lambda = blas::eigh(g, settings_.component).cwiseMax(0.0);
+    const RowMat<double> r = inv_sigma.asDiagonal() * g;  // R = S⁻¹V
+    if (!full) {
+      RowMat<double> xt = x_test.rowwise() - b.mean_x.transpose();
+      RowMat<double> a;
+      blas::gemm(blas::view(xt), false, blas::view(r), false, a);
+      b.test_map = a.template cast<T>();
+    }
+    b.coef_map = r.template cast<T>();
+    return;
+  }
+
+  // Dual: K = X̃X̃' (n_tr × n_tr) of the centred, scaled training rows, K = UΛU'.
+  RowMat<double> xs = gather(xd, b.train);
+  b.mean_x = ic ? Eigen::VectorXd(xs.colwise().mean().transpose()) : Eigen::VectorXd::Zero(p_);
+  if (ic) xs.rowwise() -= b.mean_x.transpose();
+  const Eigen::VectorXd inv_sigma = scale_of(xs.colwise().squaredNorm().transpose()).cwiseInverse();
+  xs = xs * inv_sigma.asDiagonal();
+  Eigen::MatrixXd kmat = blas::gram(blas::view(xs), false);
+  b.lambda = blas::eigh(kmat, settings_.component).cwiseMax(0.0);
+  const RowMat<double> u = kmat;
+  if (!full) {
+    // A = X̃_test X̃_train' U (n_test × n_tr).
+    RowMat<double> xt = (x_test.rowwise() - b.mean_x.transpose()) * inv_sigma.asDiagonal();
+    RowMat<double> kt, a;
+    blas::gemm(blas::view(xt), false, blas::view(xs), true, kt);
+    blas::gemm(blas::view(kt), false, blas::view(u), false, a);
+    b.test_map = a.template cast<T>();
+  } else {
+    // R = S⁻¹X̃'U (p × n): weights W = R diag(1/(λ+α)) U'Y_c.
+    RowMat<double> r;
+    blas::gemm(blas::view(xs), true, blas::view(u), false, r);
+    r = inv_sigma.asDiagonal() * r;
+    b.weight_map = r.template cast<T>();
+  }
+  b.coef_map = u.template cast<T>();
+}
+
+template <class T>
+Chunk<T> Engine<T>::load(const MatrixF& y, Index c0, Index c) const {
+  const auto t0 = now_ns();
+  Chunk<T> ch;
+  ch.c0 = c0;
+  ch.c = c;
+  const auto block = y.middleCols(c0, c);
+  // Means and total sums of squares in float64, row by row (no n × c float64 temporaries).
+  Eigen::VectorXd true_mean = Eigen::VectorXd::Zero(c);
+  for (Index i = 0; i < n_; ++i) true_mean += block.row(i).transpose().template cast<double>();
+  true_mean /= static_cast<double>(n_);
+  ch.sst = Eigen::VectorXd::Zero(c);
+  for (Index i = 0; i < n_; ++i)
+    ch.sst += (block.row(i).transpose().template cast<double>() - true_mean).cwiseAbs2();
+  ch.mean_y = settings_.fit_intercept ? true_mean : Eigen::VectorXd::Zero(c);
+  ch.y.resize(n_, c);
+  const Eigen::Matrix<T, 1, Eigen::Dynamic> my = ch.mean_y.transpose().template cast<T>();
+  for (Index r = 0; r < n_; ++r)
+    ch.y.row(r) = block.row(perm_[static_cast<size_t>(r)]).template cast<T>() - my;
+  const std::size_t k = folds_.size();
+  ch.block_sum_y.resize(static_cast<Index>(k), c);
+  ch.block_sum_y.setZero();
+  for (std::size_t f = 0; f < k; ++f)
+    for (Index i = folds_[f].test_begin; i < folds_[f].test_begin + folds_[f].test_size; ++i)
+      ch.block_sum_y.row(static_cast<Index>(f)) += ch.y.row(i).template cast<double>();
+  if (!dual_) {
+    ch.block_xy.resize(k);
+    ch.all_xy = RowMat<T>::Zero(p_, c);
+    for (std::size_t f = 0; f < k; ++f) {
+      const auto& b = folds_[f];
+      blas::gemm(blas::rows(xg_, b.test_begin, b.test_size), true,
+                 blas::rows(ch.y, b.test_begin, b.test_size), false, ch.block_xy[f]);
+      ch.all_xy += ch.block_xy[f];
+    }
+  }
+  timing.products_s += seconds_since(t0);
+  return ch;
+}
+
+template <class T>
+RowMat<T> Engine<T>::coefficients(std::size_t f, const Chunk<T>& ch,
+                                  Eigen::VectorXd& mean_y) const {
+  const bool full = f >= folds_.size();
+  const Basis<T>& b = full ? full_ : folds_[f];
+  const double ntr = static_cast<double>(b.n_train);
+  RowMat<T> ye;
+  if (!b.gap.empty()) ye = gather(ch.y, b.gap);
+  Eigen::VectorXd sum = ch.block_sum_y.colwise().sum().transpose();
+  if (!full) sum -= ch.block_sum_y.row(static_cast<Index>(f)).transpose();
+  if (ye.rows() > 0) sum -= ye.template cast<double>().colwise().sum().transpose();
+  mean_y = settings_.fit_intercept ? Eigen::VectorXd(sum / ntr) : Eigen::VectorXd::Zero(ch.c);
+
+  RowMat<T> coef;
+  if (!dual_) {
+    // (X'Y_c)_train = Σ_all − Σ_test − X_gap'Y_gap − n_tr·x̄ȳ'.
+    RowMat<T> s = ch.all_xy;
+    if (!full) s -= ch.block_xy[f];
+    if (ye.rows() > 0) {
+      const RowMat<T> xe = gather(xg_, b.gap);
+      blas::gemm(blas::view(xe), true, blas::view(ye), false, s, T(-1), T(1));
+    }
+    if (settings_.fit_intercept)
+      s.noalias() -= (ntr * b.mean_x).template cast<T>() * mean_y.transpose().template cast<T>();
+    blas::gemm(blas::view(b.coef_map), true, blas::view(s), false, coef);
+  } else {
+    RowMat<T> yt = gather(ch.y, b.train);
+    yt.rowwise() -= mean_y.transpose().template cast<T>();
+    blas::gemm(blas::view(b.coef_map), true, blas::view(yt), false, coef);
+  }
+  return coef;
+}
+
+template <class T>
+void Engine<T>::residual(std::size_t f, const Chunk<T>& ch, const RowMat<T>& bs,
+                         const Eigen::VectorXd& mean_y, RowMat<T>& e) const {
+  const Basis<T>& b = folds_[f];
+  e = ch.y.middleRows(b.test_begin, b.test_size);
+  e.rowwise() -= mean_y.transpose().template cast<T>();
+  blas::gemm(blas::view(b.test_map), false, blas::view(bs), false, e, T(-1), T(1));
+}
+
+template <class T>
+void add_column_sumsq(const RowMat<T>& e, double* acc) {
+  // Serial on purpose: this pass is memory-bound and sits between two BLAS calls; an OpenMP
+  // region here leaves its threads spinning while OpenBLAS's threads need the same cores.
+  const Index rows = e.rows(), c = e.cols();
+  for (Index i = 0; i < rows; ++i) {
+    const T* row = e.data() + i * c;
+    for (Index j = 0; j < c; ++j)
+      acc[j] += static_cast<double>(row[j]) * static_cast<double>(row[j]);
+  }
+}
+
+template <class T>
+RowMat<double> grid_sse(const Engine<T>& eng, const Chunk<T>& ch,
+                        const std::vector<double>& alphas) {
+  const auto t0 = now_ns();
+  const Index na = static_cast<Index>(alphas.size());
+  RowMat<double> sse = RowMat<double>::Zero(na, ch.c);
+  RowMat<T> bs, e;
+  Eigen::VectorXd mean_y;
+  for (std::size_t f = 0; f < eng.folds(); ++f) {
+    const RowMat<T> coef = eng.coefficients(f, ch, mean_y);
+    const Eigen::VectorXd& lambda = eng.fold(f).lambda;
+    for (Index a = 0; a < na; ++a) {
+      const Eigen::Matrix<T, Eigen::Dynamic, 1> shrink =
+          (lambda.array() + alphas[static_cast<size_t>(a)]).inverse().matrix().template cast<T>();
+      bs = shrink.asDiagonal() * coef;
+      eng.residual(f, ch, bs, mean_y, e);
+      add_column_sumsq(e, sse.row(a).data());
+    }
+  }
+  eng.timing.products_s += seconds_since(t0);
+  return sse;
+}
+
+template class Engine<float>;
+template class Engine<double>;
+template void add_column_sumsq<float>(const RowMat<float>&, double*);
+template void add_column_sumsq<double>(const RowMat<double>&, double*);
+template RowMat<double> grid_sse<float>(const Engine<float>&, const Chunk<float>&,
+                                        const std::vector<double>&);
+template RowMat<double> grid_sse<double>(const Engine<double>&, const Chunk<double>&,
+                                         const std::vector<double>&);
+
+}  // namespace neurodl::linear::ridge_detail

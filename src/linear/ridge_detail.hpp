@@ -1,0 +1,146 @@
+#pragma once
+// Private engine shared by ridge.cpp and rrr.cpp: the eigendecompositions of every training set
+// (one per fold plus one of all samples) and the products that turn a chunk of targets into
+// ridge coefficients in each eigenbasis.
+//
+// Notation (one training set, X_c its centred and optionally standardized rows, n_tr × p):
+//   primal: X_c'X_c = V Λ V', R = diag(1/σ) V (p × k, k = p), B = R' X'Y_c  (k × c)
+//   dual:   X_c X_c' = U Λ U', R = diag(1/σ) X_c' U (p × k, k = n_tr), B = U' Y_c (k × c)
+// In both, the ridge weights at penalty α are W_α = R diag(1/(λ + α)) B, so the predictions of
+// test rows are Ŷ_α = A diag(1/(λ + α)) B + 1·ȳ' with A = (X_test − 1·x̄') R, precomputed once
+// per fold (primal: A = X̃_test V; dual: A = X̃_test X̃_train' U, X̃ the centred, scaled rows).
+// Every penalty then costs one scaling of B and one product A·B (Hastie, Tibshirani &
+// Friedman 2009, Elements of Statistical Learning §3.4.1, eq. 3.47).
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <Eigen/Core>
+
+#include "blas.hpp"
+#include "neurodl/core/matrix.hpp"
+#include "neurodl/eval/splits.hpp"
+
+namespace neurodl::linear::ridge_detail {
+
+using blas::Index;
+using blas::RowMat;
+
+/// What the engine needs from RidgeOptions / RrrOptions.
+struct Settings {
+  eval::SplitOptions split;
+  bool fit_intercept = true;
+  bool standardize = false;
+  std::string solver = "auto";  ///< auto | primal | dual
+  std::string component;        ///< for messages: "linear.ridge" or "linear.rrr"
+};
+
+/// Input checks shared by ridge and rrr: non-empty, equal rows, finite values, penalties > 0,
+/// known solver/precision. Throws ShapeError / ConfigError.
+void check_inputs(const MatrixF& x, const MatrixF& y, const std::vector<double>& alphas,
+                  const std::string& solver, const std::string& precision,
+                  const std::string& component);
+
+/// One training set's eigenbasis.
+template <class T>
+struct Basis {
+  Index test_begin = 0, test_size = 0;  ///< test rows (permuted order); none for the full fit
+  std::vector<Index> gap;               ///< permuted rows neither trained on nor tested
+  std::vector<Index> train;             ///< permuted training rows (dual solver only)
+  Index n_train = 0;
+  Eigen::VectorXd mean_x;  ///< training mean of the globally centred X (p); 0 without intercept
+  Eigen::VectorXd lambda;  ///< eigenvalues λ (k), clamped at 0
+  RowMat<T> test_map;      ///< A (n_test × k); empty for the full fit
+  RowMat<T> coef_map;      ///< primal: R (p × k); dual: U (n_train × k)
+  RowMat<T> weight_map;    ///< R (p × k); full fit only (primal: same as coef_map, left empty)
+};
+
+/// A chunk of targets, globally centred and permuted so that each fold's test rows are
+/// contiguous.
+template <class T>
+struct Chunk {
+  Index c0 = 0, c = 0;         ///< first target and number of targets
+  RowMat<T> y;                 ///< Y_g (n × c), rows in fold order
+  Eigen::VectorXd mean_y;      ///< global means of the chunk's targets (c); 0 without intercept
+  Eigen::VectorXd sst;         ///< Σ_i (y_ij − ȳ_j)² over all samples (c)
+  RowMat<double> block_sum_y;  ///< column sums of Y_g over each fold's test rows (K × c)
+  std::vector<RowMat<T>> block_xy;  ///< primal: X_g'Y_g over each fold's test rows (p × c)
+  RowMat<T> all_xy;                 ///< primal: X_g'Y_g over all rows (p × c)
+};
+
+/// Wall-clock seconds spent in each phase (for summaries and the benchmark).
+struct Timing {
+  double decompose_s = 0;  ///< Gram matrices and eigendecompositions
+  double products_s = 0;   ///< X'Y, B, per-penalty predictions and residuals
+  double refit_s = 0;      ///< final weights
+};
+
+/// Folds, permuted and centred features, and every eigenbasis. Cost: O(n·p²) + K·O(p³)
+/// (primal) or O(n²·p) + K·O(n³) (dual), all in float64; memory O(n·p + K·k²).
+template <class T>
+class Engine {
+ public:
+  Engine(const MatrixF& x, const Settings& settings);
+
+  Index n() const { return n_; }
+  Index p() const { return p_; }
+  bool dual() const { return dual_; }
+  std::size_t folds() const { return folds_.size(); }
+  const Basis<T>& fold(std::size_t f) const { return folds_[f]; }
+  const Basis<T>& full() const { return full_; }
+  /// Global feature means (p, original units); 0 without intercept.
+  const Eigen::VectorXd& mean_x() const { return mean_x_; }
+
+  /// Loads targets [c0, c0 + c) of y: centring, permutation and, for the primal solver, the
+  /// block products X_g'Y_g (2·n·p·c flops).
+  Chunk<T> load(const MatrixF& y, Index c0, Index c) const;
+  /// B (k × c) of fold f (or of the full fit when f == folds()) and the training target means
+  /// of Y_g (c) in `mean_y`. Primal: R'·(X'Y)_train, 2·p·k·c flops; dual: U'·Y_train.
+  RowMat<T> coefficients(std::size_t f, const Chunk<T>& ch, Eigen::VectorXd& mean_y) const;
+  /// E ← (Y_test − 1·ȳ') − A·bs for fold f: the test residuals of coefficients `bs` (k × c,
+  /// already scaled by 1/(λ + α)); 2·n_test·k·c flops.
+  void residual(std::size_t f, const Chunk<T>& ch, const RowMat<T>& bs,
+                const Eigen::VectorXd& mean_y, RowMat<T>& e) const;
+
+  mutable Timing timing;
+
+ private:
+  void decompose(const RowMat<double>& xd, Basis<T>& b, bool full, const Eigen::MatrixXd* gram_all,
+                 const Eigen::VectorXd& sum_all);
+  Settings settings_;
+  Index n_ = 0, p_ = 0;
+  bool dual_ = false;
+  std::vector<Index> perm_;  // permuted row r holds sample perm_[r]
+  Eigen::VectorXd mean_x_;
+  RowMat<T> xg_;  // X − 1·mean_x' in fold order (n × p)
+  std::vector<Basis<T>> folds_;
+  Basis<T> full_;
+};
+
+/// Adds the column sums of squares of e (rows × c) to acc (c), in float64.
+template <class T>
+void add_column_sumsq(const RowMat<T>& e, double* acc);
+
+/// R² = 1 − sse/sst, with sklearn's convention for a constant target (sst = 0): 1 when sse = 0,
+/// else 0.
+inline double r2_from(double sse, double sst) {
+  if (sst > 0) return 1.0 - sse / sst;
+  return sse == 0 ? 1.0 : 0.0;
+}
+
+/// Sum over folds of the test sums of squared errors of every penalty (n_alphas × c), from one
+/// B per fold and one product per penalty (ridge CV; also used by rrr to pick its penalty).
+template <class T>
+RowMat<double> grid_sse(const Engine<T>& eng, const Chunk<T>& ch,
+                        const std::vector<double>& alphas);
+
+/// The number of targets per chunk: `requested`, or min(q, 2048) when 0.
+Index chunk_size(Index requested, Index q);
+
+/// Seconds since `start` (steady clock).
+double seconds_since(std::int64_t start_ns);
+/// Now, in steady-clock nanoseconds.
+std::int64_t now_ns();
+
+}  // namespace neurodl::linear::ridge_detail
