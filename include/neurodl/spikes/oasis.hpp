@@ -1,0 +1,127 @@
+#pragma once
+// Model-based spike inference by nonnegative deconvolution of ΔF/F traces with an autoregressive
+// calcium model (OASIS: Friedrich, Zhou & Paninski 2017, PLoS Comput Biol 13:e1005423).
+//
+// Model, per unit and frame t (docs/spikes.md states every step with its formula):
+//   y_t = b + c_t + ε_t,  ε_t ~ N(0, σ²)
+//   AR(1): c_t = γ c_{t−1} + s_t          AR(2): c_t = γ₁ c_{t−1} + γ₂ c_{t−2} + s_t,  s_t ≥ 0
+//   minimise ½‖y − b − c‖² + λ Σ_t s_t  (L1), or with every nonzero s_t ≥ s_min (L0 variant),
+// solved by OASIS's pool-adjacent-violators pass, O(T) per trace: exact for AR(1); for AR(2)
+// the greedy pool merge of the paper (close to, not guaranteed at, the optimum).
+// γ (γ₁, γ₂) come from the autocovariance, σ from the power spectral density above fs/4, and λ
+// from the noise constraint ‖y − b − c‖² = σ²T; b is fitted jointly. The output is calibrated to
+// expected spikes per frame by the ΔF/F amplitude of one spike (given or estimated).
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "neurodl/core/matrix.hpp"
+#include "neurodl/core/options.hpp"
+#include "neurodl/core/recording.hpp"
+
+namespace neurodl::spikes {
+
+/// Options of the OASIS methods (oasis-ar1, oasis-ar2). NaN means "estimate from each trace".
+struct OasisOptions {
+  /// Frame rate in Hz (> 0); required (the CLI's --fs).
+  double sample_rate_hz = kNaN;
+  /// Order of the autoregressive calcium model: 1 (decay only) or 2 (rise and decay). Set by the
+  /// method name (oasis-ar1 / oasis-ar2), not a CLI flag.
+  std::int64_t ar_order = 1;
+  /// Decay time constant τ_d in s; NaN: estimated per trace from the autocovariance.
+  double tau_decay_s = kNaN;
+  /// Rise time constant τ_r in s (AR(2) only, < τ_d); NaN: estimated with τ_d.
+  double tau_rise_s = kNaN;
+  /// Sparsity penalty: "l1" (convex, λ Σ s) or "l0" (hard threshold: every spike ≥ s_min).
+  std::string penalty = "l1";
+  /// L1 weight λ in ΔF/F; NaN: chosen so that the residual matches the noise, ‖y−b−c‖² = σ²T.
+  double lambda = kNaN;
+  /// L0: minimum size of a nonzero s_t in ΔF/F; NaN: the largest s_min whose residual still
+  /// matches the noise (bisection). Ignored with penalty l1.
+  double s_min = kNaN;
+  /// Baseline b of ΔF/F; NaN: fitted jointly with the spikes (started at the 15th percentile).
+  double baseline = kNaN;
+  /// Noise standard deviation σ of ΔF/F per frame; NaN: estimated from the PSD above fs/4.
+  double noise_sd = kNaN;
+  /// Peak ΔF/F of one spike's transient (e.g. 0.1 for 10 %); NaN: estimated per trace as the
+  /// median size of the isolated events of the L0 solution (docs/spikes.md).
+  double spike_amplitude = kNaN;
+  /// s.d. in s of a Gaussian that smooths the calibrated output (spike counts are kept: the
+  /// kernel is normalised, truncated at 4 s.d., reflected at the ends); 0: none (default).
+  double smoothing_s = 0.0;
+  /// Autocovariance lags beyond the AR order used to estimate γ (OASIS default 10).
+  std::int64_t lags = 10;
+  /// Shrinkage of the estimated AR roots, in (0, 1] (OASIS default 0.98: the autocovariance
+  /// estimate is biased towards slow decay by slow baseline drift).
+  double fudge_factor = 0.98;
+};
+
+/// The option table of OasisOptions bound to `o` (CLI flags, JSON keys); ar_order is left out
+/// because the method name sets it.
+std::vector<OptionSpec> option_specs(OasisOptions& o);
+
+/// What was fitted for one unit, in the units named.
+struct UnitFit {
+  double gamma1 = kNaN;          ///< AR coefficient γ (AR(1)) or γ₁ (AR(2)), per frame
+  double gamma2 = 0.0;           ///< γ₂ (AR(2)); 0 for AR(1)
+  double tau_decay_s = kNaN;     ///< decay time constant from the AR roots, s
+  double tau_rise_s = 0.0;       ///< rise time constant, s (0 for AR(1))
+  double noise_sd = kNaN;        ///< σ, ΔF/F per frame
+  double noise_level = kNaN;     ///< CASCADE noise level ν, %·s^−½ (spikes/dff.hpp)
+  double baseline = kNaN;        ///< b, ΔF/F
+  double lambda = kNaN;          ///< L1 weight λ used, ΔF/F (0 for L0)
+  double s_min = 0.0;            ///< L0 threshold used, ΔF/F (0 for L1)
+  double spike_amplitude = kNaN; ///< peak ΔF/F of one spike used for calibration
+  double spike_rate_hz = kNaN;   ///< mean inferred rate, spikes/s
+  std::int64_t n_frames = 0;     ///< frames deconvolved (trailing NaN padding excluded)
+  std::int64_t iterations = 0;   ///< solver passes used to meet the noise constraint
+};
+
+/// The result of deconvolving a T × N matrix.
+struct DeconvolveResult {
+  /// T × N float32 expected spikes per frame (×fs for spikes/s); the trailing NaN padding of
+  /// each input column is kept.
+  MatrixF spikes;
+  std::vector<UnitFit> units;  ///< N entries, one per column
+};
+
+// ---------------------------------------------------------------------------------------------
+// Single-trace building blocks (float64, no NaN), exposed for tests and benchmarks
+// ---------------------------------------------------------------------------------------------
+
+/// Solves min ½‖y − c‖² + λ Σ s_t, s = G c ≥ 0 (AR(1) when g2 == 0, else AR(2)), with the L0
+/// variant's minimum spike size s_min (0: pure L1). y: T ≥ 1 values with the baseline already
+/// removed; c, s: T outputs (calcium and spikes in ΔF/F). O(T) for AR(1). Uses a per-thread
+/// workspace. Throws ConfigError for γ outside [0, 1) (AR(1)) or AR roots outside [0, 1).
+void oasis(std::span<const double> y, double g1, double g2, double lambda, double s_min,
+           std::span<double> c, std::span<double> s);
+
+/// σ of white noise from Welch's PSD (Hann window, 256-frame segments with 50 % overlap, or the
+/// whole trace when shorter; mean removed per segment) averaged over the frequencies in
+/// (fs/4, fs/2): σ = sqrt(mean PSD/2) with the one-sided density at fs = 1 (as OASIS's GetSn).
+/// y: T ≥ 8 finite values. Throws ConfigError for a shorter trace.
+double estimate_noise_sd(std::span<const double> y);
+
+/// AR coefficients (1 or 2 values) from the sample autocovariance at lags 1…order+lags, with the
+/// noise variance removed from lag 0 (Yule–Walker least squares, Friedrich et al. 2017 Eq. 12),
+/// then the roots shrunk by `fudge_factor` and clamped to [0, 0.999]; complex roots are replaced
+/// by their real part. y: T > order + lags finite values.
+std::vector<double> estimate_ar(std::span<const double> y, std::int64_t order, double noise_sd,
+                                std::int64_t lags = 10, double fudge_factor = 0.98);
+
+/// Deconvolves one finite trace (T ≥ 16 frames) with everything the options leave NaN estimated;
+/// writes expected spikes per frame to `spikes` (T values) and returns the fit.
+/// Throws ConfigError for NaN/Inf in y, a missing or non-positive rate, bad options.
+UnitFit deconvolve_trace(std::span<const double> y, const OasisOptions& options,
+                         std::span<double> spikes);
+
+/// Deconvolves every column of `dff` (T × N ΔF/F, rows = frames) in parallel over units
+/// (neurodl::set_num_threads), with per-thread memory O(T). A column may end in NaN padding
+/// (e.g. Spikefinder CSV); the padding is kept in the output. Progress on stderr for long runs.
+/// Throws ConfigError (NaN/Inf inside a column, bad rate or options, naming the unit and frame)
+/// and ShapeError (empty matrix, a column with fewer than 16 frames).
+DeconvolveResult deconvolve(const MatrixF& dff, const OasisOptions& options);
+
+}  // namespace neurodl::spikes

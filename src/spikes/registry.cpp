@@ -1,0 +1,102 @@
+#include "neurodl/spikes/registry.hpp"
+
+#include <algorithm>
+#include <limits>
+
+#include "neurodl/core/error.hpp"
+
+namespace neurodl::spikes {
+namespace {
+
+/// OASIS with the AR order fixed by the method name.
+class OasisInference : public SpikeInference {
+ public:
+  explicit OasisInference(std::int64_t order) : order_(order) {}
+  DeconvolveResult infer(const MatrixF& dff, const InferenceOptions& options) const override {
+    OasisOptions o = options.oasis;
+    o.ar_order = order_;
+    return deconvolve(dff, o);
+  }
+
+ private:
+  std::int64_t order_;
+};
+
+}  // namespace
+
+const std::map<std::string, SpikeMethod>& spike_methods() {
+  static const std::map<std::string, SpikeMethod> methods{
+      {"oasis-ar1",
+       {"OASIS nonnegative deconvolution, AR(1) calcium (decay only); exact, O(T)",
+        [] { return std::make_unique<OasisInference>(1); }}},
+      {"oasis-ar2",
+       {"OASIS nonnegative deconvolution, AR(2) calcium (rise and decay); greedy pools, O(T)",
+        [] { return std::make_unique<OasisInference>(2); }}},
+      // The supervised network lands with the nets layer; until then its factory is empty.
+      {"deep", {"supervised deep network (not available yet)", nullptr}},
+  };
+  return methods;
+}
+
+std::string available_spike_methods() {
+  std::string names;
+  for (const auto& [name, m] : spike_methods())
+    if (m.make) names += (names.empty() ? "" : ", ") + name;
+  return names;
+}
+
+std::unique_ptr<SpikeInference> make_spike_inference(const std::string& name) {
+  const auto& methods = spike_methods();
+  const auto it = methods.find(name);
+  if (it == methods.end())
+    raise(ErrorKind::config, {.component = "spikes", .what = "unknown method",
+                              .expected = "one of " + available_spike_methods(), .got = name,
+                              .field = "--method"});
+  if (!it->second.make)
+    raise(ErrorKind::config, {.component = "spikes", .what = "method '" + name +
+                                                              "' is not available yet",
+                              .expected = "one of " + available_spike_methods(), .got = name,
+                              .field = "--method"});
+  return it->second.make();
+}
+
+StackedColumns stack_columns(const std::vector<Recording>& recs, const std::string& truth_name) {
+  check(!recs.empty(), ErrorKind::shape,
+        {.component = "spikes", .what = "no recording to stack", .expected = ">= 1", .got = "0"});
+  std::vector<const MatrixF*> parts;
+  Eigen::Index T = 0, N = 0;
+  for (const auto& r : recs) {
+    const MatrixF* m = &r.activity;
+    if (!truth_name.empty()) {
+      const auto it = r.truth.find(truth_name);
+      if (it != r.truth.end()) {
+        check(it->second.rows() == r.activity.rows(), ErrorKind::shape,
+              {.component = "spikes", .what = "truth rows differ from activity rows",
+               .expected = std::to_string(r.activity.rows()),
+               .got = std::to_string(it->second.rows()), .field = r.name + ":" + truth_name});
+        m = &it->second;
+      }
+    }
+    parts.push_back(m);
+    T = std::max(T, m->rows());
+    N += m->cols();
+  }
+  StackedColumns out;
+  out.values = MatrixF::Constant(T, N, std::numeric_limits<float>::quiet_NaN());
+  Eigen::Index col = 0;
+  for (std::size_t i = 0; i < recs.size(); ++i) {
+    const MatrixF& m = *parts[i];
+    out.values.block(0, col, m.rows(), m.cols()) = m;
+    for (Eigen::Index j = 0; j < m.cols(); ++j) {
+      const std::string id = j < static_cast<Eigen::Index>(recs[i].units.size())
+                                 ? recs[i].units[j].id
+                                 : std::to_string(j);
+      out.labels.push_back(recs[i].name + "/" + id);
+      out.lengths.push_back(m.rows());
+    }
+    col += m.cols();
+  }
+  return out;
+}
+
+}  // namespace neurodl::spikes

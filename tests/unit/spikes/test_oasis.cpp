@@ -1,0 +1,315 @@
+// OASIS deconvolution: exactness against an independent QP solution (tests/reference/
+// make_spikes_reference.py, scipy.optimize.nnls), parameter estimates against scipy/numpy,
+// planted-spike recovery on simulated traces, and every bad-input path.
+
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <numeric>
+#include <random>
+#include <sstream>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "neurodl/core/error.hpp"
+#include "neurodl/core/threads.hpp"
+#include "neurodl/io/registry.hpp"
+#include "neurodl/spikes/oasis.hpp"
+#include "test_support.hpp"
+
+namespace neurodl::spikes {
+namespace {
+
+std::vector<double> parse_line(std::istream& in) {
+  std::string line;
+  std::getline(in, line);
+  std::istringstream ss(line);
+  std::vector<double> v;
+  double x;
+  while (ss >> x) v.push_back(x);
+  return v;
+}
+
+double objective(const std::vector<double>& y, const std::vector<double>& c,
+                 const std::vector<double>& s, double lambda) {
+  double o = 0;
+  for (std::size_t t = 0; t < y.size(); ++t) o += 0.5 * (y[t] - c[t]) * (y[t] - c[t]) + lambda * s[t];
+  return o;
+}
+
+/// Calcium from spikes with an AR(p) kernel: c_t = g1 c_{t−1} + g2 c_{t−2} + s_t.
+std::vector<double> ar_calcium(const std::vector<double>& s, double g1, double g2) {
+  std::vector<double> c(s.size());
+  for (std::size_t t = 0; t < s.size(); ++t)
+    c[t] = s[t] + (t >= 1 ? g1 * c[t - 1] : 0) + (t >= 2 ? g2 * c[t - 2] : 0);
+  return c;
+}
+
+double pearson(const std::vector<double>& a, const std::vector<double>& b) {
+  const double n = static_cast<double>(a.size());
+  const double ma = std::accumulate(a.begin(), a.end(), 0.0) / n;
+  const double mb = std::accumulate(b.begin(), b.end(), 0.0) / n;
+  double sab = 0, saa = 0, sbb = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    sab += (a[i] - ma) * (b[i] - mb);
+    saa += (a[i] - ma) * (a[i] - ma);
+    sbb += (b[i] - mb) * (b[i] - mb);
+  }
+  return sab / std::sqrt(saa * sbb);
+}
+
+/// Sums consecutive groups of k frames (k frames per 40 ms-like bin).
+std::vector<double> bin(const std::vector<double>& x, std::size_t k) {
+  std::vector<double> out(x.size() / k, 0.0);
+  for (std::size_t i = 0; i < out.size() * k; ++i) out[i / k] += x[i];
+  return out;
+}
+
+TEST(Oasis, MatchesIndependentQpSolution) {
+  std::ifstream in(test::fixture("spikes/oasis_qp.txt"));
+  ASSERT_TRUE(in) << "fixture missing: run tests/reference/make_spikes_reference.py";
+  int cases = 0;
+  while (true) {
+    const auto head = parse_line(in);
+    if (head.size() != 4) break;
+    const double g1 = head[0], g2 = head[1], lambda = head[2];
+    const auto y = parse_line(in), s_ref = parse_line(in), c_ref = parse_line(in);
+    ASSERT_EQ(y.size(), static_cast<std::size_t>(head[3]));
+    std::vector<double> c(y.size()), s(y.size());
+    oasis(y, g1, g2, lambda, 0.0, c, s);
+    const double o = objective(y, c, s, lambda), o_ref = objective(y, c_ref, s_ref, lambda);
+    for (double v : s) EXPECT_GE(v, -1e-12);
+    if (g2 == 0.0) {
+      // AR(1): OASIS is exact, so the solutions agree to rounding.
+      for (std::size_t t = 0; t < y.size(); ++t) {
+        EXPECT_NEAR(c[t], c_ref[t], 1e-7) << "γ=" << g1 << " λ=" << lambda << " t=" << t;
+        EXPECT_NEAR(s[t], s_ref[t], 1e-7) << "γ=" << g1 << " λ=" << lambda << " t=" << t;
+      }
+    } else {
+      // AR(2): the greedy pool merge is not guaranteed optimal (Friedrich et al. 2017); it must
+      // be feasible and never better than the optimum. Its gap on these cases is 0–3.3 %
+      // (docs/spikes.md); 5 % guards against a regression without claiming exactness.
+      EXPECT_GE(o, o_ref - 1e-9);
+      EXPECT_LE(o, o_ref + 0.05 * std::abs(o_ref)) << "γ=" << g1 << "," << g2 << " λ=" << lambda;
+    }
+    ++cases;
+  }
+  EXPECT_EQ(cases, 7);
+}
+
+TEST(Oasis, NoiselessTraceIsRecoveredExactly) {
+  std::mt19937_64 rng(1);
+  std::bernoulli_distribution fire(0.05);
+  std::vector<double> s_true(500);
+  for (auto& v : s_true) v = fire(rng) ? 1.0 : 0.0;
+  for (auto [g1, g2] : {std::pair{0.9, 0.0}, std::pair{1.55, -0.6}}) {
+    const auto y = ar_calcium(s_true, g1, g2);
+    std::vector<double> c(y.size()), s(y.size());
+    oasis(y, g1, g2, 0.0, 0.0, c, s);
+    for (std::size_t t = 0; t < y.size(); ++t) EXPECT_NEAR(s[t], s_true[t], 1e-9) << t;
+  }
+}
+
+TEST(Oasis, L0RespectsMinimumSpikeSize) {
+  std::mt19937_64 rng(2);
+  std::normal_distribution<double> noise(0, 0.2);
+  std::bernoulli_distribution fire(0.03);
+  std::vector<double> s_true(2000);
+  for (auto& v : s_true) v = fire(rng) ? 1.0 : 0.0;
+  auto y = ar_calcium(s_true, 0.95, 0);
+  for (auto& v : y) v += noise(rng);
+  std::vector<double> c(y.size()), s(y.size());
+  oasis(y, 0.95, 0.0, 0.0, 0.5, c, s);
+  for (std::size_t t = 1; t < y.size(); ++t)
+    if (s[t] > 0) EXPECT_GE(s[t], 0.5 - 1e-12) << t;
+}
+
+TEST(Oasis, NoiseAndDecayEstimatesMatchReference) {
+  std::ifstream in(test::fixture("spikes/noise_ar.txt"));
+  ASSERT_TRUE(in);
+  for (int k = 0; k < 2; ++k) {
+    const auto head = parse_line(in);
+    const auto y = parse_line(in);
+    const auto p = static_cast<std::int64_t>(head[0]);
+    EXPECT_NEAR(estimate_noise_sd(y), head[1], 1e-9 * head[1]);
+    // Without shrinkage the coefficients are the Yule–Walker least squares (real roots here).
+    const auto g = estimate_ar(y, p, head[1], 10, 1.0);
+    for (std::int64_t i = 0; i < p; ++i) EXPECT_NEAR(g[i], head[2 + i], 1e-9);
+  }
+}
+
+/// Simulated AR traces with known spikes, noise σ and decay: the estimates and the recovery
+/// must be as good as the signal-to-noise ratio allows.
+TEST(Oasis, PlantedSpikesAreRecovered) {
+  const double fs = 30.0;
+  for (int order : {1, 2}) {
+    for (double sigma : {0.05, 0.2}) {
+      std::mt19937_64 rng(10 + order);
+      std::normal_distribution<double> noise(0, sigma);
+      std::poisson_distribution<int> count(0.5 / fs);  // 0.5 spikes/s
+      const double tau_d = 0.8, tau_r = 0.1;
+      const double d = std::exp(-1 / (tau_d * fs)), r = std::exp(-1 / (tau_r * fs));
+      const double g1 = order == 1 ? d : d + r, g2 = order == 1 ? 0.0 : -d * r;
+      std::vector<double> n(9000);
+      for (auto& v : n) v = count(rng);
+      auto y = ar_calcium(n, g1, g2);
+      // One spike peaks at 1 ΔF/F·(peak of h); scale so that one spike's peak is A = 0.5.
+      double hm1 = 0, h0 = 1, peak = 1;
+      for (int j = 0; j < 200; ++j) {
+        const double hn = g1 * h0 + g2 * hm1;
+        hm1 = h0;
+        h0 = hn;
+        peak = std::max(peak, h0);
+      }
+      const double A = 0.5, b = 0.3;
+      for (auto& v : y) v = b + v * A / peak + noise(rng);
+      OasisOptions o;
+      o.sample_rate_hz = fs;
+      o.ar_order = order;
+      std::vector<double> sp(y.size());
+      const UnitFit fit = deconvolve_trace(y, o, sp);
+      // σ from the PSD includes the calcium's own power above fs/4: for Poisson counts of
+      // variance p per frame through the kernel H, σ_est² = σ² + p·(A/peak)²·mean_band |H(ω)|².
+      double band = 0;
+      const int K = 400;
+      for (int k = 0; k < K; ++k) {
+        const double w = M_PI / 2 + (k + 0.5) * (M_PI / 2) / K;
+        const double re = 1 - g1 * std::cos(w) - g2 * std::cos(2 * w);
+        const double im = g1 * std::sin(w) + g2 * std::sin(2 * w);
+        band += 1.0 / (re * re + im * im) / K;
+      }
+      const double p = 0.5 / fs, scale = A / peak;
+      const double sigma_expected = std::sqrt(sigma * sigma + p * scale * scale * band);
+      EXPECT_NEAR(fit.noise_sd, sigma_expected, 0.1 * sigma_expected) << "order " << order;
+      // The decay root is shrunk by the fudge factor 0.98 (OASIS's default) on purpose.
+      const double tau_expected = -1.0 / (fs * std::log(0.98 * d));
+      EXPECT_NEAR(fit.tau_decay_s, tau_expected, 0.3 * tau_expected)
+          << "order " << order << " σ " << sigma;
+      EXPECT_NEAR(fit.baseline, b, 3 * sigma) << "order " << order;
+      // Per 4-frame bins the correlation with the true counts falls with the noise: a spike of
+      // peak A against σ; require r > 0.9 at SNR 10 and > 0.6 at SNR 2.5.
+      const double r_min = A / sigma >= 10 ? 0.9 : 0.6;
+      EXPECT_GT(pearson(bin(sp, 4), bin(n, 4)), r_min) << "order " << order << " σ " << sigma;
+      // Calibrated units with the estimated amplitude (median isolated event): the right order
+      // of magnitude only — within a factor of 2.5 of the true count (docs/spikes.md).
+      const double total = std::accumulate(sp.begin(), sp.end(), 0.0);
+      const double truth = std::accumulate(n.begin(), n.end(), 0.0);
+      EXPECT_GT(total / truth, 0.4) << "order " << order << " σ " << sigma;
+      EXPECT_LT(total / truth, 2.5) << "order " << order << " σ " << sigma;
+      // With the kernel and the amplitude given, the count is right up to the L1 shrinkage,
+      // which grows with λ/A and λ ≈ σ under the noise constraint: within 25 % at A/σ = 10,
+      // and at least half the spikes kept at A/σ = 2.5.
+      o.spike_amplitude = A;
+      o.tau_decay_s = tau_d;
+      o.tau_rise_s = tau_r;
+      deconvolve_trace(y, o, sp);
+      const double ratio = std::accumulate(sp.begin(), sp.end(), 0.0) / truth;
+      EXPECT_LT(ratio, 1.25) << "order " << order << " σ " << sigma;
+      EXPECT_GT(ratio, A / sigma >= 10 ? 0.75 : 0.5) << "order " << order << " σ " << sigma;
+    }
+  }
+}
+
+/// The simulator's `calcium` preset (docs/simulator.md: double-exponential kernel, frame
+/// averaging, saturation, drift), run through the CLI because this layer does not link the sim.
+TEST(Oasis, SimulatorCalciumPreset) {
+  test::ScratchDir dir;
+  const std::string cmd = std::string(NEURODL_EXE) +
+                          " simulate --preset calcium --units 8 --fs 30 --frames 6000 --seed 3"
+                          " --quiet -o " + (dir / "cal.h5").string() + " 2>&1";
+  if (std::system(cmd.c_str()) != 0) GTEST_SKIP() << "calcium preset not available";
+  const auto recs = io::read_recordings(dir / "cal.h5");
+  ASSERT_EQ(recs.size(), 1u);
+  const Recording& rec = recs[0];
+  OasisOptions o;
+  o.sample_rate_hz = 30;
+  const DeconvolveResult res = deconvolve(rec.activity, o);
+  const MatrixF& truth = rec.truth.at("spike_counts");
+  const MatrixF& tau = rec.truth.at("tau_decay_s");
+  double mean_r = 0;
+  for (Eigen::Index j = 0; j < rec.n_units(); ++j) {
+    std::vector<double> p(rec.n_samples()), n(rec.n_samples());
+    for (Eigen::Index t = 0; t < rec.n_samples(); ++t) {
+      p[t] = res.spikes(t, j);
+      n[t] = truth(t, j);
+    }
+    mean_r += pearson(bin(p, 3), bin(n, 3)) / static_cast<double>(rec.n_units());
+    // The fudge factor shrinks τ (×0.7 for τ ≈ 0.7 s at 30 Hz) and rise, saturation and
+    // drift bias it further: within a factor of 3 of the truth.
+    EXPECT_GT(res.units[j].tau_decay_s, tau(0, j) / 3.0);
+    EXPECT_LT(res.units[j].tau_decay_s, 3.0 * tau(0, j));
+  }
+  // Far above chance (|r| < 0.05 for 2,000 bins) despite the model mismatch (double-exponential
+  // kernel, saturation, drift) and bursts: r > 0.35.
+  EXPECT_GT(mean_r, 0.35);
+}
+
+TEST(Oasis, ParallelResultDoesNotDependOnThreads) {
+  std::mt19937_64 rng(5);
+  std::normal_distribution<double> noise(0, 0.1);
+  MatrixF x(3000, 37);
+  for (Eigen::Index j = 0; j < x.cols(); ++j) {
+    std::vector<double> n(x.rows());
+    for (auto& v : n) v = (rng() % 50 == 0) ? 1.0 : 0.0;
+    const auto c = ar_calcium(n, 0.93, 0);
+    for (Eigen::Index t = 0; t < x.rows(); ++t) x(t, j) = static_cast<float>(c[t] + noise(rng));
+  }
+  // NaN padding at the end of one column is kept.
+  for (Eigen::Index t = 2500; t < x.rows(); ++t) x(t, 5) = NAN;
+  OasisOptions o;
+  o.sample_rate_hz = 30;
+  set_num_threads(1);
+  const auto a = deconvolve(x, o);
+  set_num_threads(2);
+  const auto b = deconvolve(x, o);
+  set_num_threads(0);
+  ASSERT_EQ(a.spikes.rows(), x.rows());
+  for (Eigen::Index t = 0; t < x.rows(); ++t)
+    for (Eigen::Index j = 0; j < x.cols(); ++j) {
+      if (j == 5 && t >= 2500) {
+        EXPECT_TRUE(std::isnan(a.spikes(t, j)));
+        continue;
+      }
+      ASSERT_EQ(a.spikes(t, j), b.spikes(t, j));
+    }
+  EXPECT_EQ(a.units[5].n_frames, 2500);
+}
+
+TEST(Oasis, BadInputsAreRejected) {
+  OasisOptions o;
+  o.sample_rate_hz = 30;
+  MatrixF x = MatrixF::Random(100, 2);
+  x(40, 1) = NAN;
+  try {
+    deconvolve(x, o);
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("unit 1, frame 40"), std::string::npos) << e.what();
+  }
+  x(40, 1) = 0;
+  o.sample_rate_hz = 0;
+  try {
+    deconvolve(x, o);
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("sample rate"), std::string::npos) << e.what();
+  }
+  o.sample_rate_hz = 30;
+  o.penalty = "l2";
+  EXPECT_THROW(deconvolve(x, o), ConfigError);
+  o.penalty = "l1";
+  o.ar_order = 2;
+  o.tau_decay_s = 0.5;  // AR(2) needs the rise too
+  EXPECT_THROW(deconvolve(x, o), ConfigError);
+  o.tau_rise_s = 0.6;  // rise slower than decay
+  EXPECT_THROW(deconvolve(x, o), ConfigError);
+  EXPECT_THROW(deconvolve(MatrixF(10, 2), OasisOptions{.sample_rate_hz = 30}), ShapeError);
+  std::vector<double> y(50, 0.0), c(50), s(50);
+  EXPECT_THROW(oasis(y, 1.0, 0.0, 0.0, 0.0, c, s), ConfigError);   // γ = 1 is not a decay
+  EXPECT_THROW(oasis(y, 0.5, 0.0, -1.0, 0.0, c, s), ConfigError);  // λ < 0
+  EXPECT_THROW(oasis(y, 1.5, 0.3, 0.0, 0.0, c, s), ConfigError);   // unstable AR(2)
+}
+
+}  // namespace
+}  // namespace neurodl::spikes
