@@ -2,12 +2,18 @@
 
 #include "neurodl/core/error.hpp"
 #include "neurodl/linear/registry.hpp"
+#ifdef NEURODL_HAVE_NETS
+#include "neurodl/nets/registry.hpp"
+#endif
 
 namespace neurodl::cli {
 
 const std::map<std::string, ModelFactory>& all_models() {
   static const std::map<std::string, ModelFactory> kAll = [] {
     std::map<std::string, ModelFactory> m = linear::models();
+#ifdef NEURODL_HAVE_NETS
+    for (const auto& [name, factory] : nets::models()) m.emplace(name, factory);
+#endif
     return m;
   }();
   return kAll;

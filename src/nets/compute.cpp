@@ -1,0 +1,47 @@
+#include "neurodl/nets/compute.hpp"
+
+namespace neurodl::nets {
+
+std::int64_t ComputeCost::params() const {
+  std::int64_t n = 0;
+  for (const auto& l : layers) n += l.params;
+  return n;
+}
+std::int64_t ComputeCost::macs() const {
+  std::int64_t n = 0;
+  for (const auto& l : layers) n += l.macs;
+  return n;
+}
+std::int64_t ComputeCost::flops() const {
+  std::int64_t n = 0;
+  for (const auto& l : layers) n += l.flops;
+  return n;
+}
+
+nlohmann::json ComputeCost::to_json() const {
+  nlohmann::json per_layer = nlohmann::json::array();
+  for (const auto& l : layers)
+    per_layer.push_back({{"layer", l.layer}, {"params", l.params}, {"macs", l.macs}, {"flops", l.flops}});
+  return {{"params", params()}, {"macs_per_sample", macs()}, {"flops_per_sample", flops()},
+          {"layers", per_layer}};
+}
+
+LayerCost linear_cost(const std::string& name, std::int64_t in, std::int64_t out, bool bias) {
+  return {name + " Linear(" + std::to_string(in) + "→" + std::to_string(out) + (bias ? ")" : ", no bias)"),
+          in * out + (bias ? out : 0), in * out, 2 * in * out - (bias ? 0 : out)};
+}
+
+LayerCost conv1d_cost(const std::string& name, std::int64_t c_in, std::int64_t c_out,
+                      std::int64_t kernel, std::int64_t l_in) {
+  const std::int64_t l_out = l_in - kernel + 1;
+  const std::int64_t macs = c_in * c_out * kernel * l_out;
+  return {name + " Conv1d(" + std::to_string(c_in) + "→" + std::to_string(c_out) + ", k=" +
+              std::to_string(kernel) + ", L=" + std::to_string(l_in) + "→" + std::to_string(l_out) + ")",
+          c_in * c_out * kernel + c_out, macs, 2 * macs};
+}
+
+LayerCost elementwise_cost(const std::string& name, std::int64_t elements) {
+  return {name + " ×" + std::to_string(elements), 0, 0, elements};
+}
+
+}  // namespace neurodl::nets
