@@ -17,7 +17,7 @@ namespace neurodl::cli {
 
 Command add_deconvolve(CLI::App& app, Common& common) {
   struct Args {
-    std::string input, output, json, method = "oasis-ar1";
+    std::string input, output, json, method = "oasis-ar2";
     io::ReadOptions read;
     spikes::InferenceOptions infer;
   };

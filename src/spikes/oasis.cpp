@@ -21,6 +21,8 @@ constexpr const char* kComponent = "spikes.oasis";
 // Magnitudes below this are flushed to zero so that long silent pools never reach denormal
 // floating point (which is two orders of magnitude slower on x86).
 constexpr double kTiny = 1e-200;
+// Most autocovariance lags computed for the decay estimate (longer windows take every m-th lag).
+constexpr double kMaxLags = 32;
 
 std::string num(double v) {
   char buf[32];
@@ -308,12 +310,15 @@ std::vector<OptionSpec> option_specs(OasisOptions& o) {
       {.name = "spike_amplitude",
        .help = "peak ΔF/F of one spike, calibrates the output to spikes (default: estimated)",
        .unit = "ΔF/F", .target = &o.spike_amplitude, .min = 1e-9, .max = 1e9},
-      {.name = "smoothing_s", .help = "Gaussian smoothing s.d. of the output (0: none)",
+      {.name = "smoothing_s",
+       .help = "Gaussian s.d. smoothing the output (expected spikes per frame; 0: none)",
        .unit = "s", .target = &o.smoothing_s, .min = 0, .max = 1e4},
-      {.name = "lags", .help = "autocovariance lags for the decay estimate", .target = &o.lags,
-       .min = 1, .max = 1000},
-      {.name = "fudge_factor", .help = "shrinkage of the estimated AR roots",
-       .target = &o.fudge_factor, .min = 0.5, .max = 1},
+      {.name = "decay_window_s",
+       .help = "span of the autocovariance lags that estimate the time constants",
+       .unit = "s", .target = &o.decay_window_s, .min = 1e-3, .max = 1e3},
+      {.name = "decay_shrinkage_hz",
+       .help = "rate added to 1/τ of each estimated AR root (bias correction)",
+       .unit = "1/s", .target = &o.decay_shrinkage_hz, .min = 0, .max = 1e3},
   };
 }
 
@@ -389,22 +394,29 @@ double estimate_noise_sd(std::span<const double> y) {
 }
 
 std::vector<double> estimate_ar(std::span<const double> y, std::int64_t order, double noise_sd,
-                                std::int64_t lags, double fudge_factor) {
+                                std::int64_t lags, double fudge_factor, std::int64_t stride) {
   check(order == 1 || order == 2, ErrorKind::config,
         {.component = kComponent, .what = "AR order must be 1 or 2", .got = std::to_string(order)});
+  check(stride >= 1 && lags >= 1, ErrorKind::config,
+        {.component = kComponent, .what = "lags and lag stride must be ≥ 1",
+         .got = std::to_string(lags) + ", " + std::to_string(stride)});
   const std::int64_t L = lags + order;
   const auto T = static_cast<std::int64_t>(y.size());
-  check(T > L + 1, ErrorKind::config,
+  check(T > L * stride + 1, ErrorKind::config,
         {.component = kComponent, .what = "trace too short to estimate the decay",
-         .expected = "> " + std::to_string(L + 1) + " frames", .got = std::to_string(T)});
+         .expected = "> " + std::to_string(L * stride + 1) + " frames", .got = std::to_string(T)});
   double mean = 0;
   for (double v : y) mean += v;
   mean /= static_cast<double>(T);
-  // Biased sample autocovariance xc[k] = (1/T) Σ_t (y_t − ȳ)(y_{t+k} − ȳ), k = 0…L.
+  // Biased sample autocovariance xc[k] = (1/T) Σ_t (y_t − ȳ)(y_{t+km} − ȳ), k = 0…L, m = stride.
+  // The autocovariance of AR(p) calcium is a sum of d^|k| and r^|k| terms (k ≥ 1), so every m-th
+  // lag follows an AR(p) recursion with roots d^m, r^m: Yule–Walker on that subsequence gives
+  // them, and their m-th roots are the per-frame roots. Cost O(T·L).
   std::vector<double> xc(static_cast<std::size_t>(L) + 1, 0.0);
   for (std::int64_t k = 0; k <= L; ++k) {
+    const std::int64_t lag = k * stride;
     double acc = 0;
-    for (std::int64_t t = 0; t + k < T; ++t) acc += (y[t] - mean) * (y[t + k] - mean);
+    for (std::int64_t t = 0; t + lag < T; ++t) acc += (y[t] - mean) * (y[t + lag] - mean);
     xc[k] = acc / static_cast<double>(T);
   }
   // For y = b + c + ε with c AR(p), xc_c[k] = Σ_i γ_i xc_c[k−i] (k ≥ 1) and xc_c = xc − σ²δ_k.
@@ -423,10 +435,13 @@ std::vector<double> estimate_ar(std::span<const double> y, std::int64_t order, d
     }
   }
   constexpr double kMaxRoot = 0.999;
-  auto clamp_root = [&](double r) { return std::clamp(r, 0.0, kMaxRoot) * fudge_factor; };
+  const double inv_m = 1.0 / static_cast<double>(stride);
+  auto clamp_root = [&](double r) {
+    return std::pow(std::clamp(r, 0.0, std::pow(kMaxRoot, stride)), inv_m) * fudge_factor;
+  };
   if (order == 1) {
     const double g = AtA[0][0] > 0 ? Atb[0] / AtA[0][0] : 0.0;
-    return {clamp_root(std::isfinite(g) ? g : kMaxRoot)};
+    return {clamp_root(std::isfinite(g) ? g : 1.0)};
   }
   const double det = AtA[0][0] * AtA[1][1] - AtA[0][1] * AtA[1][0];
   double g1 = 0, g2 = 0;
@@ -481,9 +496,51 @@ void check_options(const OasisOptions& o) {
     config_error("baseline must be finite", "finite", num(o.baseline), "ΔF/F", "--baseline");
   if (!(o.smoothing_s >= 0 && std::isfinite(o.smoothing_s)))
     config_error("smoothing must be ≥ 0", ">= 0", num(o.smoothing_s), "s", "--smoothing-s");
-  if (o.lags < 1) config_error("lags must be ≥ 1", ">= 1", std::to_string(o.lags), {}, "--lags");
-  if (!(o.fudge_factor > 0 && o.fudge_factor <= 1))
-    config_error("fudge factor out of range", "(0, 1]", num(o.fudge_factor), {}, "--fudge-factor");
+  if (!(o.decay_window_s > 0 && std::isfinite(o.decay_window_s)))
+    config_error("autocovariance window must be positive", "> 0", num(o.decay_window_s), "s",
+                 "--decay-window-s");
+  if (!(o.decay_shrinkage_hz >= 0 && std::isfinite(o.decay_shrinkage_hz)))
+    config_error("decay shrinkage must be ≥ 0", ">= 0", num(o.decay_shrinkage_hz), "1/s",
+                 "--decay-shrinkage-hz");
+}
+
+namespace {
+
+/// Gaussian smoothing in place (normalised kernel truncated at 4 s.d., reflected at the ends, so
+/// Σx is unchanged). sd in frames; O(T·sd).
+void gaussian_smooth(std::span<double> x, double sd, std::vector<double>& tmp) {
+  const auto T = static_cast<std::int64_t>(x.size());
+  if (!(sd > 0) || T == 0) return;
+  const auto r = std::max<std::int64_t>(1, static_cast<std::int64_t>(4.0 * sd + 0.5));
+  std::vector<double> k(static_cast<std::size_t>(2 * r + 1));
+  double ks = 0;
+  for (std::int64_t j = -r; j <= r; ++j)
+    ks += k[static_cast<std::size_t>(j + r)] = std::exp(-0.5 * static_cast<double>(j * j) / (sd * sd));
+  for (auto& v : k) v /= ks;
+  tmp.assign(x.begin(), x.end());
+  std::fill(x.begin(), x.end(), 0.0);
+  for (std::int64_t t = 0; t < T; ++t) {
+    const double v = tmp[static_cast<std::size_t>(t)];
+    if (v == 0) continue;
+    for (std::int64_t j = -r; j <= r; ++j) {
+      std::int64_t i = t + j;
+      // Reflection about the edges (scipy's "reflect"); repeated for kernels longer than T.
+      while (i < 0 || i >= T) i = i < 0 ? -i - 1 : 2 * T - i - 1;
+      x[static_cast<std::size_t>(i)] += v * k[static_cast<std::size_t>(j + r)];
+    }
+  }
+}
+
+}  // namespace
+
+void smooth_spikes(std::span<double> spikes, double sample_rate_hz, double smoothing_s) {
+  check(sample_rate_hz > 0 && std::isfinite(sample_rate_hz) && smoothing_s >= 0 &&
+            std::isfinite(smoothing_s),
+        ErrorKind::config,
+        {.component = kComponent, .what = "smoothing needs a positive rate and a width ≥ 0",
+         .got = num(sample_rate_hz) + " Hz, " + num(smoothing_s) + " s"});
+  std::vector<double> tmp;
+  gaussian_smooth(spikes, smoothing_s * sample_rate_hz, tmp);
 }
 
 UnitFit deconvolve_trace(std::span<const double> y, const OasisOptions& o,
@@ -520,9 +577,23 @@ UnitFit deconvolve_trace(std::span<const double> y, const OasisOptions& o,
       g2 = -d * r;
     }
   } else {
-    const auto g = estimate_ar(y, o.ar_order, sigma, o.lags, o.fudge_factor);
-    g1 = g[0];
-    g2 = o.ar_order == 2 ? g[1] : 0.0;
+    // Yule–Walker over the lags spanning decay_window_s (at most kMaxLags of them, every
+    // stride-th lag), then the shrinkage expressed as a rate: 1/τ' = 1/τ + κ for each root, so
+    // that it means the same at every frame rate (a per-frame factor f adds −fs·ln f instead).
+    // The window is capped at half the trace so that every lag has T/2 products or more.
+    const double window_frames =
+        std::clamp(o.decay_window_s * fs, 1.0, 0.5 * static_cast<double>(T - 2));
+    const auto stride = std::max<std::int64_t>(
+        1, static_cast<std::int64_t>(std::ceil(window_frames / kMaxLags)));
+    const auto lags = std::max<std::int64_t>(
+        1, std::llround(window_frames / static_cast<double>(stride)) - o.ar_order);
+    const auto g = estimate_ar(y, o.ar_order, sigma, lags, 1.0, stride);
+    const double shrink = std::exp(-o.decay_shrinkage_hz / fs);
+    const double disc = std::sqrt(std::max(0.0, g[0] * g[0] + 4 * (o.ar_order == 2 ? g[1] : 0.0)));
+    const double d = 0.5 * (g[0] + disc) * shrink;
+    const double r = o.ar_order == 2 ? 0.5 * (g[0] - disc) * shrink : 0.0;
+    g1 = d + r;
+    g2 = -d * r;
   }
   check_roots(g1, g2);
   fit.gamma1 = g1;
@@ -696,27 +767,8 @@ UnitFit deconvolve_trace(std::span<const double> y, const OasisOptions& o,
     spikes[t] = w.s[t] * scale;
     total += spikes[t];
   }
-  if (o.smoothing_s > 0) {
-    // Normalised Gaussian, reflected at the ends so the total count is unchanged.
-    const double sd = o.smoothing_s * fs;
-    const auto r = static_cast<std::int64_t>(4.0 * sd + 0.5);
-    std::vector<double> k(static_cast<std::size_t>(2 * r + 1));
-    double ks = 0;
-    for (std::int64_t j = -r; j <= r; ++j) ks += k[j + r] = std::exp(-0.5 * j * j / (sd * sd));
-    auto& x = w.u;
-    x.assign(spikes.begin(), spikes.end());
-    std::fill(spikes.begin(), spikes.end(), 0.0);
-    for (std::int64_t t = 0; t < T; ++t) {
-      if (x[t] == 0) continue;
-      for (std::int64_t j = -r; j <= r; ++j) {
-        std::int64_t i = t + j;
-        if (i < 0) i = -i - 1;
-        if (i >= T) i = 2 * T - i - 1;
-        if (i < 0 || i >= T) continue;
-        spikes[i] += x[t] * k[j + r] / ks;
-      }
-    }
-  }
+  // Expected spikes per frame, smoothed: the normalised kernel keeps the count (docs/spikes.md).
+  if (o.smoothing_s > 0) gaussian_smooth(spikes, o.smoothing_s * fs, w.u);
   fit.spike_rate_hz = total / static_cast<double>(T) * fs;
   return fit;
 }

@@ -8,9 +8,10 @@
 //   minimise ½‖y − b − c‖² + λ Σ_t s_t  (L1), or with every nonzero s_t ≥ s_min (L0 variant),
 // solved by OASIS's pool-adjacent-violators pass, O(T) per trace: exact for AR(1); for AR(2)
 // the greedy pool merge of the paper (close to, not guaranteed at, the optimum).
-// γ (γ₁, γ₂) come from the autocovariance, σ from the power spectral density above fs/4, and λ
-// from the noise constraint ‖y − b − c‖² = σ²T; b is fitted jointly. The output is calibrated to
-// expected spikes per frame by the ΔF/F amplitude of one spike (given or estimated).
+// γ (γ₁, γ₂) come from the autocovariance over a window in seconds with a shrinkage expressed as
+// a rate, σ from the power spectral density above fs/4, and λ from the noise constraint
+// ‖y − b − c‖² = σ²T; b is fitted jointly. The output is calibrated to expected spikes per frame
+// by the ΔF/F amplitude of one spike (given or estimated) and smoothed by a Gaussian in seconds.
 
 #include <cstdint>
 #include <span>
@@ -48,14 +49,19 @@ struct OasisOptions {
   /// Peak ΔF/F of one spike's transient (e.g. 0.1 for 10 %); NaN: estimated per trace as the
   /// median size of the isolated events of the L0 solution (docs/spikes.md).
   double spike_amplitude = kNaN;
-  /// s.d. in s of a Gaussian that smooths the calibrated output (spike counts are kept: the
-  /// kernel is normalised, truncated at 4 s.d., reflected at the ends); 0: none (default).
-  double smoothing_s = 0.0;
-  /// Autocovariance lags beyond the AR order used to estimate γ (OASIS default 10).
-  std::int64_t lags = 10;
-  /// Shrinkage of the estimated AR roots, in (0, 1] (OASIS default 0.98: the autocovariance
-  /// estimate is biased towards slow decay by slow baseline drift).
-  double fudge_factor = 0.98;
+  /// s.d. in s of a Gaussian that smooths the calibrated output into "expected spikes per frame,
+  /// smoothed" (counts are kept: the kernel is normalised, truncated at 4 s.d., reflected at the
+  /// ends); 0: the sparse deconvolution itself. Default 0.08 s, chosen by leave-one-dataset-out
+  /// on 12 ground-truth datasets (docs/spikes.md).
+  double smoothing_s = 0.08;
+  /// Span in s of the autocovariance lags that estimate the time constants (at most 32 lags are
+  /// computed: every m-th lag when span·fs > 32; capped at half the trace). Default 3 s: two
+  /// decay times of the slowest common indicator (GCaMP6s, τ_d ≈ 1.5 s); docs/spikes.md.
+  double decay_window_s = 3.0;
+  /// Shrinkage κ in 1/s of each estimated AR root, as a rate: 1/τ → 1/τ + κ (bursts and slow
+  /// drift bias the autocovariance towards slow decays). Default 0.5 s⁻¹: OASIS's per-frame
+  /// factor 0.98 at 25 Hz (κ = −fs·ln 0.98), made independent of the frame rate; docs/spikes.md.
+  double decay_shrinkage_hz = 0.5;
 };
 
 /// The option table of OasisOptions bound to `o` (CLI flags, JSON keys); ar_order is left out
@@ -104,12 +110,21 @@ void oasis(std::span<const double> y, double g1, double g2, double lambda, doubl
 /// y: T ≥ 8 finite values. Throws ConfigError for a shorter trace.
 double estimate_noise_sd(std::span<const double> y);
 
-/// AR coefficients (1 or 2 values) from the sample autocovariance at lags 1…order+lags, with the
-/// noise variance removed from lag 0 (Yule–Walker least squares, Friedrich et al. 2017 Eq. 12),
-/// then the roots shrunk by `fudge_factor` and clamped to [0, 0.999]; complex roots are replaced
-/// by their real part. y: T > order + lags finite values.
+/// AR coefficients (1 or 2 values) from the sample autocovariance at lags m·k, k = 1…order+lags
+/// (m = stride), with the noise variance removed from lag 0 (Yule–Walker least squares,
+/// Friedrich et al. 2017 Eq. 12; with m > 1 on every m-th lag, whose roots are the m-th powers
+/// of the per-frame roots), then the roots clamped to [0, 0.999] and multiplied by
+/// `fudge_factor`; complex roots are replaced by their real part. y: T > m·(order + lags) + 1
+/// finite values. Throws ConfigError for a shorter trace or lags, stride < 1.
 std::vector<double> estimate_ar(std::span<const double> y, std::int64_t order, double noise_sd,
-                                std::int64_t lags = 10, double fudge_factor = 0.98);
+                                std::int64_t lags = 10, double fudge_factor = 0.98,
+                                std::int64_t stride = 1);
+
+/// Smooths expected spikes per frame in place with a normalised Gaussian of s.d. smoothing_s
+/// seconds (truncated at 4 s.d., reflected at the ends: the total count is kept). O(T·s.d.).
+/// spikes: T values at sample_rate_hz. Throws ConfigError for a non-positive rate or a negative
+/// or non-finite width.
+void smooth_spikes(std::span<double> spikes, double sample_rate_hz, double smoothing_s);
 
 /// Deconvolves one finite trace (T ≥ 16 frames) with everything the options leave NaN estimated;
 /// writes expected spikes per frame to `spikes` (T values) and returns the fit.

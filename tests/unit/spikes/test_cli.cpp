@@ -68,7 +68,7 @@ TEST(Cli, DeconvolveMatchesLibraryInBothOrientations) {
             0);
   InferenceOptions o;
   o.oasis.sample_rate_hz = 30;
-  const auto lib = make_spike_inference("oasis-ar1")->infer(x, o);
+  const auto lib = make_spike_inference("oasis-ar2")->infer(x, o);  // the CLI default
   const MatrixF cli = io::read_npy(dir / "s.npy").values;
   const MatrixF cli_t = io::read_npy(dir / "st.npy").values;
   ASSERT_EQ(cli.rows(), 2000);

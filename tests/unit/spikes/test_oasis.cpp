@@ -167,6 +167,9 @@ TEST(Oasis, PlantedSpikesAreRecovered) {
       OasisOptions o;
       o.sample_rate_hz = fs;
       o.ar_order = order;
+      // The deconvolution itself: on exact AR data with independent spikes the sparse output is
+      // already well timed, and 4-frame bins are finer than the default smoothing (0.08 s).
+      o.smoothing_s = 0;
       std::vector<double> sp(y.size());
       const UnitFit fit = deconvolve_trace(y, o, sp);
       // σ from the PSD includes the calcium's own power above fs/4: for Poisson counts of
@@ -182,8 +185,8 @@ TEST(Oasis, PlantedSpikesAreRecovered) {
       const double p = 0.5 / fs, scale = A / peak;
       const double sigma_expected = std::sqrt(sigma * sigma + p * scale * scale * band);
       EXPECT_NEAR(fit.noise_sd, sigma_expected, 0.1 * sigma_expected) << "order " << order;
-      // The decay root is shrunk by the fudge factor 0.98 (OASIS's default) on purpose.
-      const double tau_expected = -1.0 / (fs * std::log(0.98 * d));
+      // The decay rate is shrunk by κ (decay_shrinkage_hz) on purpose: 1/τ' = 1/τ + κ.
+      const double tau_expected = 1.0 / (1.0 / tau_d + o.decay_shrinkage_hz);
       EXPECT_NEAR(fit.tau_decay_s, tau_expected, 0.3 * tau_expected)
           << "order " << order << " σ " << sigma;
       EXPECT_NEAR(fit.baseline, b, 3 * sigma) << "order " << order;
@@ -235,14 +238,124 @@ TEST(Oasis, SimulatorCalciumPreset) {
       n[t] = truth(t, j);
     }
     mean_r += pearson(bin(p, 3), bin(n, 3)) / static_cast<double>(rec.n_units());
-    // The fudge factor shrinks τ (×0.7 for τ ≈ 0.7 s at 30 Hz) and rise, saturation and
-    // drift bias it further: within a factor of 3 of the truth.
+    // The shrinkage κ = 0.5 s⁻¹ shrinks τ (×0.74 for τ ≈ 0.7 s) and rise, saturation,
+    // drift and bursts bias it further: within a factor of 3 of the truth.
     EXPECT_GT(res.units[j].tau_decay_s, tau(0, j) / 3.0);
     EXPECT_LT(res.units[j].tau_decay_s, 3.0 * tau(0, j));
   }
   // Far above chance (|r| < 0.05 for 2,000 bins) despite the model mismatch (double-exponential
   // kernel, saturation, drift) and bursts: r > 0.35.
   EXPECT_GT(mean_r, 0.35);
+}
+
+/// The decay of a slow indicator at a high frame rate (GCaMP6s-like, τ = 1.5 s at 100 Hz, the
+/// case the per-frame shrinkage used to cap at 0.47 s): Yule–Walker on every m-th lag over
+/// a window of seconds recovers the root. Tolerance: the sample autocovariance of a process with
+/// correlation time τ over a duration D has relative s.d. ≈ √(2τ/D) (Bartlett); 3 s.d. of it.
+TEST(Oasis, PlantedDecayIsRecoveredAtHighFrameRate) {
+  const double fs = 100.0, tau = 1.5, D = 1200.0;  // 20 minutes
+  const double g = std::exp(-1 / (tau * fs));
+  std::mt19937_64 rng(21);
+  std::poisson_distribution<int> count(1.0 / fs);  // 1 spike/s, independent (no bursts)
+  std::normal_distribution<double> noise(0, 0.05);
+  std::vector<double> n(static_cast<std::size_t>(D * fs));
+  for (auto& v : n) v = count(rng);
+  auto y = ar_calcium(n, g, 0);
+  for (auto& v : y) v = 0.2 * v + noise(rng);
+  const double tol = 3.0 * std::sqrt(2 * tau / D);
+  auto tau_of = [&](double root) { return -1.0 / (fs * std::log(root)); };
+  // 300 lags (3 s) taken every 10th: 30 lags.
+  const double tau_m = tau_of(estimate_ar(y, 1, 0.05, 29, 1.0, 10)[0]);
+  EXPECT_NEAR(tau_m, tau, tol * tau);
+  // Every lag over the same span gives the same answer within the same tolerance.
+  EXPECT_NEAR(tau_of(estimate_ar(y, 1, 0.05, 299, 1.0, 1)[0]), tau_m, tol * tau);
+  // AR(2) with a rise of 0.1 s: both roots.
+  const double tr = 0.1, r = std::exp(-1 / (tr * fs));
+  auto y2 = ar_calcium(n, g + r, -g * r);
+  for (auto& v : y2) v = 0.02 * v + noise(rng);
+  const auto g2 = estimate_ar(y2, 2, 0.05, 28, 1.0, 10);
+  const double disc = std::sqrt(g2[0] * g2[0] + 4 * g2[1]);
+  EXPECT_NEAR(tau_of(0.5 * (g2[0] + disc)), tau, tol * tau);
+  EXPECT_NEAR(tau_of(0.5 * (g2[0] - disc)), tr, 0.5 * tr);
+  // Through deconvolve_trace with the defaults: the estimate is shrunk by κ as a rate.
+  OasisOptions o;
+  o.sample_rate_hz = fs;
+  o.ar_order = 2;
+  std::vector<double> sp(y2.size());
+  const UnitFit fit = deconvolve_trace(y2, o, sp);
+  const double expected = 1.0 / (1.0 / tau + o.decay_shrinkage_hz);
+  EXPECT_NEAR(fit.tau_decay_s, expected, tol * expected);
+  // The old per-frame shrinkage (0.98) could not exceed 0.47 s at this rate.
+  EXPECT_GT(fit.tau_decay_s, 0.6);
+}
+
+/// The same shrinkage rate gives the same τ at every frame rate (it is expressed per second).
+TEST(Oasis, ShrinkageMeansTheSameAtEveryFrameRate) {
+  const double tau = 0.8;
+  std::vector<double> taus;
+  for (double fs : {15.0, 60.0}) {
+    std::mt19937_64 rng(4);
+    std::poisson_distribution<int> count(1.0 / fs);
+    std::normal_distribution<double> noise(0, 0.02);
+    const double g = std::exp(-1 / (tau * fs));
+    std::vector<double> n(static_cast<std::size_t>(900 * fs));
+    for (auto& v : n) v = count(rng);
+    auto y = ar_calcium(n, g, 0);
+    for (auto& v : y) v = 0.3 * v + noise(rng);
+    OasisOptions o;
+    o.sample_rate_hz = fs;
+    std::vector<double> sp(y.size());
+    taus.push_back(deconvolve_trace(y, o, sp).tau_decay_s);
+  }
+  const double expected = 1.0 / (1.0 / tau + OasisOptions{}.decay_shrinkage_hz);
+  const double tol = 3.0 * std::sqrt(2 * tau / 900.0);
+  EXPECT_NEAR(taus[0], expected, tol * expected);
+  EXPECT_NEAR(taus[1], expected, tol * expected);
+}
+
+/// Smoothing keeps the expected count (normalised kernel, reflection at the ends), is a Gaussian
+/// of the stated width in seconds, and the default output is the smoothed deconvolution.
+TEST(Oasis, SmoothingPreservesTheSpikeCount) {
+  const double fs = 30.0;
+  std::vector<double> x(300, 0.0);
+  x[150] = 1.0;  // a spike in the middle
+  x[1] = 2.0;    // and two near the ends, where the kernel is reflected
+  x[298] = 0.5;
+  auto sm = x;
+  smooth_spikes(sm, fs, 0.1);
+  EXPECT_NEAR(std::accumulate(sm.begin(), sm.end(), 0.0), 3.5, 1e-12);
+  // Around frame 150: a normalised Gaussian of s.d. 3 frames (0.1 s at 30 Hz).
+  double norm = 0;
+  for (int j = -12; j <= 12; ++j) norm += std::exp(-0.5 * j * j / 9.0);
+  for (int j : {0, 1, 3, 6})
+    EXPECT_NEAR(sm[150 + j], std::exp(-0.5 * j * j / 9.0) / norm, 1e-12) << j;
+  EXPECT_NEAR(sm[147], sm[153], 1e-15);
+  // Width 0 leaves the input untouched; a width longer than the trace still keeps the count.
+  auto same = x;
+  smooth_spikes(same, fs, 0.0);
+  EXPECT_EQ(same, x);
+  auto wide = x;
+  smooth_spikes(wide, fs, 20.0);
+  EXPECT_NEAR(std::accumulate(wide.begin(), wide.end(), 0.0), 3.5, 1e-9);
+  // deconvolve_trace's default output = its unsmoothed output smoothed by smoothing_s.
+  std::mt19937_64 rng(8);
+  std::normal_distribution<double> noise(0, 0.05);
+  std::vector<double> n(3000, 0.0);
+  for (std::size_t t = 40; t < n.size(); t += 97) n[t] = 1;
+  auto y = ar_calcium(n, 0.95, 0);
+  for (auto& v : y) v += noise(rng);
+  OasisOptions o;
+  o.sample_rate_hz = fs;
+  ASSERT_GT(o.smoothing_s, 0.0);
+  std::vector<double> a(y.size()), b(y.size());
+  deconvolve_trace(y, o, a);
+  const double width = o.smoothing_s;
+  o.smoothing_s = 0;
+  deconvolve_trace(y, o, b);
+  EXPECT_NEAR(std::accumulate(a.begin(), a.end(), 0.0), std::accumulate(b.begin(), b.end(), 0.0),
+              1e-9);
+  smooth_spikes(b, fs, width);
+  for (std::size_t t = 0; t < a.size(); ++t) ASSERT_NEAR(a[t], b[t], 1e-12) << t;
 }
 
 TEST(Oasis, ParallelResultDoesNotDependOnThreads) {
@@ -304,6 +417,19 @@ TEST(Oasis, BadInputsAreRejected) {
   EXPECT_THROW(deconvolve(x, o), ConfigError);
   o.tau_rise_s = 0.6;  // rise slower than decay
   EXPECT_THROW(deconvolve(x, o), ConfigError);
+  o.tau_decay_s = o.tau_rise_s = kNaN;
+  o.decay_window_s = 0;
+  EXPECT_THROW(deconvolve(x, o), ConfigError);
+  o.decay_window_s = 3;
+  o.decay_shrinkage_hz = -0.1;
+  EXPECT_THROW(deconvolve(x, o), ConfigError);
+  o.decay_shrinkage_hz = 0.5;
+  o.smoothing_s = -1;
+  EXPECT_THROW(deconvolve(x, o), ConfigError);
+  std::vector<double> r(20, 1.0);
+  EXPECT_THROW(smooth_spikes(r, 0.0, 0.1), ConfigError);
+  EXPECT_THROW(smooth_spikes(r, 30.0, kNaN), ConfigError);
+  EXPECT_THROW(estimate_ar(r, 1, 0.0, 10, 1.0, 2), ConfigError);  // needs > 2·11 + 1 frames
   EXPECT_THROW(deconvolve(MatrixF(10, 2), OasisOptions{.sample_rate_hz = 30}), ShapeError);
   std::vector<double> y(50, 0.0), c(50), s(50);
   EXPECT_THROW(oasis(y, 1.0, 0.0, 0.0, 0.0, c, s), ConfigError);   // γ = 1 is not a decay
