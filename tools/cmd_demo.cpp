@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -12,8 +13,10 @@
 
 #include "commands.hpp"
 #include "neurodl/core/error.hpp"
+#include "neurodl/eval/metrics.hpp"
 #include "neurodl/io/neurodl_h5.hpp"
 #include "neurodl/io/registry.hpp"
+#include "neurodl/linear/rrr.hpp"
 #include "neurodl/sim/simulate.hpp"
 #include "summary.hpp"
 
@@ -28,7 +31,7 @@ struct DemoArgs {
 
 // Simulates one preset, writes it, reads it back and checks every field survived exactly.
 nlohmann::json run_preset(const std::string& preset, const DemoArgs& args,
-                          const std::filesystem::path& dir, bool quiet) {
+                          const std::filesystem::path& dir, bool quiet, std::vector<Recording>* out) {
   sim::SimOptions opt;
   opt.preset = preset;
   opt.seed = args.seed;
@@ -56,6 +59,76 @@ nlohmann::json run_preset(const std::string& preset, const DemoArgs& args,
                 preset.c_str(), j["simulate_seconds"].get<double>(),
                 j["write_read_seconds"].get<double>());
     for (const auto& r : j["recordings"]) std::fputs(describe(r).c_str(), stdout);
+  }
+  if (out) *out = std::move(back);
+  return j;
+}
+
+// The columns of the units in `area`.
+std::vector<Eigen::Index> area_columns(const Recording& rec, const std::string& area) {
+  std::vector<Eigen::Index> cols;
+  for (size_t u = 0; u < rec.units.size(); ++u)
+    if (rec.units[u].area == area) cols.push_back(static_cast<Eigen::Index>(u));
+  return cols;
+}
+
+std::string curve_text(const linear::RankCurve& c) {
+  std::string t;
+  for (size_t i = 0; i < c.ranks.size(); ++i)
+    t += fmt::format("{}{}:{:.3f}", i ? " " : "", c.ranks[i], c.r2_mean[i]);
+  return t;
+}
+
+// CV R² at the curve's predictive dimensionality.
+double r2_at_chosen(const linear::RankCurve& c) {
+  for (size_t i = 0; i < c.ranks.size(); ++i)
+    if (c.ranks[i] == c.predictive_dimensionality) return c.r2_mean[i];
+  return c.r2_mean.back();
+}
+
+nlohmann::json curve_json(const linear::RankCurve& c) {
+  nlohmann::json j = nlohmann::json::array();
+  for (size_t i = 0; i < c.ranks.size(); ++i) j.push_back({{"rank", c.ranks[i]}, {"cv_r2", c.r2_mean[i]}});
+  return j;
+}
+
+// Predicts each area of the spont recording from behaviour and from the other areas with
+// cross-validated reduced-rank regression, next to the ceiling set by the true rates.
+nlohmann::json run_prediction(const Recording& rec, bool quiet) {
+  std::vector<std::string> areas;
+  for (const auto& u : rec.units)
+    if (std::find(areas.begin(), areas.end(), u.area) == areas.end()) areas.push_back(u.area);
+  const MatrixF behavior = rec.behavior_on_activity_time();
+  // Expected counts per frame from the simulator's true rates: no model can beat them on held-out
+  // frames (up to sampling noise), so their R² is the ceiling for single-frame counts.
+  const MatrixF expected = rec.truth.at("rates") / static_cast<float>(rec.sample_rate_hz);
+  nlohmann::json j = nlohmann::json::array();
+  if (!quiet)
+    std::printf("\n== prediction (spont): cross-validated R² of single-frame spike counts, "
+                "5 contiguous time-block folds, reduced-rank ridge regression\n");
+  for (const auto& area : areas) {
+    const auto cols = area_columns(rec, area);
+    const MatrixF y = rec.activity(Eigen::all, cols);
+    const double ceiling = eval::nan_mean(eval::r2_score(y, MatrixF(expected(Eigen::all, cols))));
+    linear::RrrOptions from_beh;
+    from_beh.ranks = {1, 2, 3, 4, 6, 8, 10};
+    const auto beh = linear::rrr_rank_curve(behavior, y, from_beh);
+    std::vector<Eigen::Index> others;
+    for (Eigen::Index u = 0; u < rec.n_units(); ++u)
+      if (rec.units[static_cast<size_t>(u)].area != area) others.push_back(u);
+    linear::RrrOptions from_areas;
+    from_areas.ranks = {1, 2, 4, 8, 16, 32};
+    const auto peer = linear::rrr_rank_curve(MatrixF(rec.activity(Eigen::all, others)), y, from_areas);
+    j.push_back({{"area", area},
+                 {"n_units", cols.size()},
+                 {"true_rate_ceiling_r2", ceiling},
+                 {"from_behavior", {{"rank", beh.predictive_dimensionality}, {"cv_r2", r2_at_chosen(beh)}, {"rank_curve", curve_json(beh)}}},
+                 {"from_other_areas", {{"rank", peer.predictive_dimensionality}, {"cv_r2", r2_at_chosen(peer)}, {"rank_curve", curve_json(peer)}}}});
+    if (!quiet)
+      std::printf("  %-4s (%zu units) ceiling %.3f | from behaviour, rank %lld: %s | from other areas, rank %lld: %s\n",
+                  area.c_str(), cols.size(), ceiling, static_cast<long long>(beh.predictive_dimensionality),
+                  curve_text(beh).c_str(), static_cast<long long>(peer.predictive_dimensionality),
+                  curve_text(peer).c_str());
   }
   return j;
 }
@@ -90,8 +163,11 @@ Command add_demo(CLI::App& app, Common& common) {
               std::printf("neurodl demo: simulated recordings with known ground truth (seed %llu)\n",
                           static_cast<unsigned long long>(args->seed));
             nlohmann::json j{{"seed", args->seed}, {"presets", nlohmann::json::array()}};
-            for (const char* preset : {"spont", "images", "calcium"})
-              j["presets"].push_back(run_preset(preset, *args, dir, common.quiet));
+            std::vector<Recording> spont;
+            j["presets"].push_back(run_preset("spont", *args, dir, common.quiet, &spont));
+            j["presets"].push_back(run_preset("images", *args, dir, common.quiet, nullptr));
+            j["presets"].push_back(run_preset("calcium", *args, dir, common.quiet, nullptr));
+            j["prediction"] = run_prediction(spont.at(0), common.quiet);
             if (!args->json.empty()) write_json(args->json, j);
             if (!common.quiet && keep) std::printf("\nfiles kept in %s\n", dir.c_str());
             return 0;
