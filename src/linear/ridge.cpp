@@ -52,12 +52,7 @@ std::vector<std::size_t> largest_first(const std::vector<double>& alphas) {
 
 template <class T>
 RidgeFit fit_ridge(const MatrixF& x, const MatrixF& y, const RidgeOptions& o) {
-  const rd::Settings settings{.split = o.split,
-                              .fit_intercept = o.fit_intercept,
-                              .standardize = o.standardize,
-                              .solver = o.solver,
-                              .component = kComponent};
-  rd::Engine<T> eng(x, settings);
+  rd::Engine<T> eng(x, rd::settings_of(o, kComponent));
   const Index p = x.cols(), q = y.cols(), na = static_cast<Index>(o.alphas.size());
   RidgeFit res;
   res.dual = eng.dual();
@@ -108,10 +103,6 @@ RidgeFit fit_ridge(const MatrixF& x, const MatrixF& y, const RidgeOptions& o) {
   return res;
 }
 
-nlohmann::json to_json(const VectorD& v) {
-  return std::vector<double>(v.data(), v.data() + v.size());
-}
-
 }  // namespace
 
 std::vector<double> default_ridge_alphas() {
@@ -128,28 +119,14 @@ std::vector<OptionSpec> option_specs(RidgeOptions& o) {
        .target = &o.alphas},
   };
   for (auto& s : eval::option_specs(o.split)) specs.push_back(s);
-  const std::vector<OptionSpec> rest = {
-      {.name = "fit_intercept",
-       .help = "fit an intercept (centre X and Y with training means)",
-       .target = &o.fit_intercept},
-      {.name = "standardize",
-       .help = "scale features to unit training standard deviation before the penalty",
-       .target = &o.standardize},
-      {.name = "solver",
-       .help = "primal (X'X), dual (XX') or auto (primal when n_train >= p)",
-       .target = &o.solver,
-       .choices = {"auto", "primal", "dual"}},
-      {.name = "target_chunk",
-       .help = "targets processed together (0: min(q, 2048))",
-       .target = &o.target_chunk,
-       .min = 0,
-       .max = 1e12},
-      {.name = "precision",
-       .help = "arithmetic of the large products (float32 or float64)",
-       .target = &o.precision,
-       .choices = {"float32", "float64"}},
-  };
-  specs.insert(specs.end(), rest.begin(), rest.end());
+  for (auto& s : rd::engine_option_specs(o.fit_intercept, o.standardize, o.solver))
+    specs.push_back(s);
+  specs.push_back({.name = "target_chunk",
+                   .help = "targets processed together (0: min(q, 2048))",
+                   .target = &o.target_chunk,
+                   .min = 0,
+                   .max = 1e12});
+  specs.push_back(rd::precision_option_spec(o.precision));
   return specs;
 }
 
@@ -175,33 +152,19 @@ void Ridge::fit(const MatrixF& x, const MatrixF& y) {
 }
 
 MatrixF Ridge::predict(const MatrixF& x) const {
-  check(fitted(), ErrorKind::config,
-        {.component = kComponent, .what = "predict() called before fit() or load_state()"});
-  check(x.cols() == weights_.rows(), ErrorKind::shape,
-        {.component = kComponent,
-         .what = "X has the wrong number of features (columns)",
-         .expected = std::to_string(weights_.rows()),
-         .got = std::to_string(x.cols()),
-         .field = "X"});
-  if (options_.precision == "float64")
-    return ((x.cast<double>() * weights_).rowwise() + intercept_.transpose()).cast<float>();
-  MatrixF out;
-  blas::gemm(blas::view(x), false, blas::view(weights_f_), false, out);
-  out.rowwise() += intercept_.transpose().cast<float>();
-  return out;
+  return rd::predict_linear(x, weights_, weights_f_, intercept_, options_.precision, kComponent);
 }
 
 nlohmann::json Ridge::summary() const {
-  check(fitted(), ErrorKind::config,
-        {.component = kComponent, .what = "summary() called before fit() or load_state()"});
+  rd::require_fitted(fitted(), "summary()", kComponent);
   return {{"model", "ridge"},
           {"n_samples", n_samples_},
           {"n_features", weights_.rows()},
           {"n_targets", weights_.cols()},
-          {"cv_r2", to_json(cv_r2_)},
+          {"cv_r2", rd::to_json(cv_r2_)},
           {"cv_r2_mean", cv_r2_.mean()},
           {"fit_seconds", fit_seconds_},
-          {"alphas", to_json(alphas_)},
+          {"alphas", rd::to_json(alphas_)},
           {"alpha_grid", options_.alphas},
           {"solver", solver_used_},
           {"precision", options_.precision},
@@ -210,8 +173,7 @@ nlohmann::json Ridge::summary() const {
 }
 
 ModelState Ridge::state() const {
-  check(fitted(), ErrorKind::config,
-        {.component = kComponent, .what = "state() called before fit() or load_state()"});
+  rd::require_fitted(fitted(), "state()", kComponent);
   RidgeOptions copy = options_;
   ModelState st;
   st.model = "ridge";
@@ -227,38 +189,21 @@ ModelState Ridge::state() const {
 }
 
 void Ridge::load_state(const ModelState& st) {
-  check(st.model == "ridge", ErrorKind::io,
-        {.component = kComponent,
-         .what = "state is not a ridge model",
-         .expected = "ridge",
-         .got = "'" + st.model + "'"});
-  for (const char* key : {"weights", "intercept", "alphas", "cv_r2"})
-    check(st.arrays.count(key) == 1, ErrorKind::io,
-          {.component = kComponent, .what = "state lacks an array", .expected = key, .field = key});
+  rd::check_state_kind(st, "ridge", "state is not a ridge model",
+                       {"weights", "intercept", "alphas", "cv_r2"}, kComponent);
   const MatrixD& w = st.arrays.at("weights");
-  for (const char* key : {"intercept", "alphas", "cv_r2"}) {
-    const MatrixD& a = st.arrays.at(key);
-    check(a.rows() == 1 && a.cols() == w.cols(), ErrorKind::shape,
-          {.component = kComponent,
-           .what = "state array has the wrong shape",
-           .expected = shape_string(1, w.cols()),
-           .got = shape_string(a.rows(), a.cols()),
-           .field = key});
-  }
-  check(w.rows() > 0 && w.cols() > 0, ErrorKind::shape,
-        {.component = kComponent, .what = "state weights are empty", .field = "weights"});
+  for (const char* key : {"intercept", "alphas", "cv_r2"})
+    rd::check_state_shape(st.arrays.at(key), 1, w.cols(), key, kComponent);
+  rd::check_state_weights(w, kComponent);
   RidgeOptions opts;
-  try {
-    apply_options(linear::option_specs(opts), st.params.at("options"), kComponent);
-    n_samples_ = st.params.at("n_samples").get<std::int64_t>();
-    fit_seconds_ = st.params.at("fit_seconds").get<double>();
-    solver_used_ = st.params.at("solver").get<std::string>();
-  } catch (const nlohmann::json::exception& e) {
-    raise(ErrorKind::io, {.component = kComponent,
-                          .what = "state parameters are incomplete",
-                          .got = e.what(),
-                          .field = "params"});
-  }
+  rd::read_state_params(
+      [&] {
+        apply_options(linear::option_specs(opts), st.params.at("options"), kComponent);
+        n_samples_ = st.params.at("n_samples").get<std::int64_t>();
+        fit_seconds_ = st.params.at("fit_seconds").get<double>();
+        solver_used_ = st.params.at("solver").get<std::string>();
+      },
+      kComponent);
   options_ = std::move(opts);
   weights_ = w;
   weights_f_ = weights_.cast<float>();

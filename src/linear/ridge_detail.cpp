@@ -94,6 +94,92 @@ void check_inputs(const MatrixF& x, const MatrixF& y, const std::vector<double>&
          .field = "--precision"});
 }
 
+std::vector<OptionSpec> engine_option_specs(bool& fit_intercept, bool& standardize,
+                                            std::string& solver) {
+  return {
+      {.name = "fit_intercept",
+       .help = "fit an intercept (centre X and Y with training means)",
+       .target = &fit_intercept},
+      {.name = "standardize",
+       .help = "scale features to unit training standard deviation before the penalty",
+       .target = &standardize},
+      {.name = "solver",
+       .help = "primal (X'X), dual (XX') or auto (primal when n_train >= p)",
+       .target = &solver,
+       .choices = {"auto", "primal", "dual"}},
+  };
+}
+
+OptionSpec precision_option_spec(std::string& precision) {
+  return {.name = "precision",
+          .help = "arithmetic of the large products (float32 or float64)",
+          .target = &precision,
+          .choices = {"float32", "float64"}};
+}
+
+void require_fitted(bool fitted, const std::string& call, const std::string& component) {
+  check(fitted, ErrorKind::config,
+        {.component = component, .what = call + " called before fit() or load_state()"});
+}
+
+MatrixF predict_linear(const MatrixF& x, const MatrixD& weights, const MatrixF& weights_f,
+                       const VectorD& intercept, const std::string& precision,
+                       const std::string& component) {
+  require_fitted(weights.size() > 0, "predict()", component);
+  check(x.cols() == weights.rows(), ErrorKind::shape,
+        {.component = component,
+         .what = "X has the wrong number of features (columns)",
+         .expected = std::to_string(weights.rows()),
+         .got = std::to_string(x.cols()),
+         .field = "X"});
+  if (precision == "float64")
+    return ((x.cast<double>() * weights).rowwise() + intercept.transpose()).cast<float>();
+  // float32: one BLAS product with the stored float copy, no conversion of X.
+  MatrixF out;
+  blas::gemm(blas::view(x), false, blas::view(weights_f), false, out);
+  out.rowwise() += intercept.transpose().cast<float>();
+  return out;
+}
+
+nlohmann::json to_json(const VectorD& v) {
+  return std::vector<double>(v.data(), v.data() + v.size());
+}
+
+void check_state_kind(const ModelState& st, const std::string& model, const std::string& what,
+                      std::initializer_list<const char*> keys, const std::string& component) {
+  check(st.model == model, ErrorKind::io,
+        {.component = component, .what = what, .expected = model, .got = "'" + st.model + "'"});
+  for (const char* key : keys)
+    check(st.arrays.count(key) == 1, ErrorKind::io,
+          {.component = component, .what = "state lacks an array", .expected = key, .field = key});
+}
+
+void check_state_shape(const MatrixD& a, Index rows, Index cols, const char* key,
+                       const std::string& component) {
+  check(a.rows() == rows && a.cols() == cols, ErrorKind::shape,
+        {.component = component,
+         .what = "state array has the wrong shape",
+         .expected = shape_string(rows, cols),
+         .got = shape_string(a.rows(), a.cols()),
+         .field = key});
+}
+
+void check_state_weights(const MatrixD& w, const std::string& component) {
+  check(w.rows() > 0 && w.cols() > 0, ErrorKind::shape,
+        {.component = component, .what = "state weights are empty", .field = "weights"});
+}
+
+void read_state_params(const std::function<void()>& read, const std::string& component) {
+  try {
+    read();
+  } catch (const nlohmann::json::exception& e) {
+    raise(ErrorKind::io, {.component = component,
+                          .what = "state parameters are incomplete",
+                          .got = e.what(),
+                          .field = "params"});
+  }
+}
+
 namespace {
 
 // Rows `idx` of m, copied (idx in the permuted order).

@@ -13,13 +13,18 @@
 // Friedman 2009, Elements of Statistical Learning §3.4.1, eq. 3.47).
 
 #include <cstdint>
+#include <functional>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
 #include <Eigen/Core>
+#include <nlohmann/json.hpp>
 
 #include "blas.hpp"
 #include "neurodl/core/matrix.hpp"
+#include "neurodl/core/model.hpp"
+#include "neurodl/core/options.hpp"
 #include "neurodl/eval/splits.hpp"
 
 namespace neurodl::linear::ridge_detail {
@@ -35,6 +40,23 @@ struct Settings {
   std::string solver = "auto";  ///< auto | primal | dual
   std::string component;        ///< for messages: "linear.ridge" or "linear.rrr"
 };
+
+/// The engine settings of a RidgeOptions or RrrOptions (both name these fields alike).
+template <class Options>
+Settings settings_of(const Options& o, const std::string& component) {
+  return {.split = o.split,
+          .fit_intercept = o.fit_intercept,
+          .standardize = o.standardize,
+          .solver = o.solver,
+          .component = component};
+}
+
+/// Option specs of the engine settings both models share, in this order: fit_intercept,
+/// standardize, solver.
+std::vector<OptionSpec> engine_option_specs(bool& fit_intercept, bool& standardize,
+                                            std::string& solver);
+/// Option spec of the arithmetic of the large products (float32 | float64).
+OptionSpec precision_option_spec(std::string& precision);
 
 /// Input checks shared by ridge and rrr: non-empty, equal rows, finite values, penalties > 0,
 /// known solver/precision. Throws ShapeError / ConfigError.
@@ -137,6 +159,32 @@ RowMat<double> grid_sse(const Engine<T>& eng, const Chunk<T>& ch,
 
 /// The number of targets per chunk: `requested`, or min(q, 2048) when 0.
 Index chunk_size(Index requested, Index q);
+
+/// Ŷ = X·W + 1·b' (T × q) for a fitted linear map: W (p × q) and b (q) in float64, `weights_f`
+/// the float32 copy of W used when `precision` is not float64. Throws ConfigError when W is
+/// empty (not fitted) and ShapeError when X has not p columns.
+MatrixF predict_linear(const MatrixF& x, const MatrixD& weights, const MatrixF& weights_f,
+                       const VectorD& intercept, const std::string& precision,
+                       const std::string& component);
+
+/// Throws ConfigError "<call> called before fit() or load_state()" unless `fitted`.
+void require_fitted(bool fitted, const std::string& call, const std::string& component);
+
+/// A vector (q) as a JSON array of numbers.
+nlohmann::json to_json(const VectorD& v);
+
+/// Checks that a saved state is of `model` (IOError "<what>" otherwise) and holds every array
+/// in `keys`.
+void check_state_kind(const ModelState& st, const std::string& model, const std::string& what,
+                      std::initializer_list<const char*> keys, const std::string& component);
+/// Throws ShapeError unless the state array `key` is rows × cols.
+void check_state_shape(const MatrixD& a, Index rows, Index cols, const char* key,
+                       const std::string& component);
+/// Throws ShapeError when the state weights are empty.
+void check_state_weights(const MatrixD& w, const std::string& component);
+/// Runs `read`, turning a missing or mistyped JSON parameter into IOError "state parameters are
+/// incomplete".
+void read_state_params(const std::function<void()>& read, const std::string& component);
 
 /// Seconds since `start` (steady clock).
 double seconds_since(std::int64_t start_ns);

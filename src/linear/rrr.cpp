@@ -97,12 +97,7 @@ RrrFit fit_rrr(const MatrixF& x, const MatrixF& y, const RrrOptions& o, bool wan
   const std::vector<std::int64_t> ranks(swept.begin(), swept.end());
   const Index nr = static_cast<Index>(ranks.size()), rmax = ranks.back();
 
-  const rd::Settings settings{.split = o.split,
-                              .fit_intercept = o.fit_intercept,
-                              .standardize = o.standardize,
-                              .solver = o.solver,
-                              .component = kComponent};
-  rd::Engine<T> eng(x, settings);
+  rd::Engine<T> eng(x, rd::settings_of(o, kComponent));
   const rd::Chunk<T> ch = eng.load(y, 0, q);
   const std::size_t nf = eng.folds();
   RrrFit res;
@@ -237,10 +232,6 @@ RrrFit fit_any(const MatrixF& x, const MatrixF& y, const RrrOptions& o, bool wan
                                   : fit_rrr<float>(x, y, o, want_weights);
 }
 
-nlohmann::json to_json(const VectorD& v) {
-  return std::vector<double>(v.data(), v.data() + v.size());
-}
-
 nlohmann::json curve_json(const RankCurve& c) {
   nlohmann::json a = nlohmann::json::array();
   for (size_t i = 0; i < c.ranks.size(); ++i)
@@ -271,23 +262,9 @@ std::vector<OptionSpec> option_specs(RrrOptions& o) {
        .choices = {"one_se", "best"}},
   };
   for (auto& s : eval::option_specs(o.split)) specs.push_back(s);
-  const std::vector<OptionSpec> rest = {
-      {.name = "fit_intercept",
-       .help = "fit an intercept (centre X and Y with training means)",
-       .target = &o.fit_intercept},
-      {.name = "standardize",
-       .help = "scale features to unit training standard deviation before the penalty",
-       .target = &o.standardize},
-      {.name = "solver",
-       .help = "primal (X'X), dual (XX') or auto (primal when n_train >= p)",
-       .target = &o.solver,
-       .choices = {"auto", "primal", "dual"}},
-      {.name = "precision",
-       .help = "arithmetic of the large products (float32 or float64)",
-       .target = &o.precision,
-       .choices = {"float32", "float64"}},
-  };
-  specs.insert(specs.end(), rest.begin(), rest.end());
+  for (auto& s : rd::engine_option_specs(o.fit_intercept, o.standardize, o.solver))
+    specs.push_back(s);
+  specs.push_back(rd::precision_option_spec(o.precision));
   return specs;
 }
 
@@ -320,30 +297,16 @@ void ReducedRankRegression::fit(const MatrixF& x, const MatrixF& y) {
 }
 
 MatrixF ReducedRankRegression::predict(const MatrixF& x) const {
-  check(fitted(), ErrorKind::config,
-        {.component = kComponent, .what = "predict() called before fit() or load_state()"});
-  check(x.cols() == weights_.rows(), ErrorKind::shape,
-        {.component = kComponent,
-         .what = "X has the wrong number of features (columns)",
-         .expected = std::to_string(weights_.rows()),
-         .got = std::to_string(x.cols()),
-         .field = "X"});
-  if (options_.precision == "float64")
-    return ((x.cast<double>() * weights_).rowwise() + intercept_.transpose()).cast<float>();
-  MatrixF out;
-  blas::gemm(blas::view(x), false, blas::view(weights_f_), false, out);
-  out.rowwise() += intercept_.transpose().cast<float>();
-  return out;
+  return rd::predict_linear(x, weights_, weights_f_, intercept_, options_.precision, kComponent);
 }
 
 nlohmann::json ReducedRankRegression::summary() const {
-  check(fitted(), ErrorKind::config,
-        {.component = kComponent, .what = "summary() called before fit() or load_state()"});
+  rd::require_fitted(fitted(), "summary()", kComponent);
   return {{"model", "rrr"},
           {"n_samples", n_samples_},
           {"n_features", weights_.rows()},
           {"n_targets", weights_.cols()},
-          {"cv_r2", to_json(cv_r2_)},
+          {"cv_r2", rd::to_json(cv_r2_)},
           {"cv_r2_mean", cv_r2_.mean()},
           {"fit_seconds", fit_seconds_},
           {"alpha", alpha_},
@@ -356,8 +319,7 @@ nlohmann::json ReducedRankRegression::summary() const {
 }
 
 ModelState ReducedRankRegression::state() const {
-  check(fitted(), ErrorKind::config,
-        {.component = kComponent, .what = "state() called before fit() or load_state()"});
+  rd::require_fitted(fitted(), "state()", kComponent);
   RrrOptions copy = options_;
   ModelState st;
   st.model = "rrr";
@@ -379,53 +341,37 @@ ModelState ReducedRankRegression::state() const {
 }
 
 void ReducedRankRegression::load_state(const ModelState& st) {
-  check(st.model == "rrr", ErrorKind::io,
-        {.component = kComponent,
-         .what = "state is not a reduced-rank regression model",
-         .expected = "rrr",
-         .got = "'" + st.model + "'"});
-  for (const char* key : {"weights", "intercept", "target_subspace", "source_map", "cv_r2"})
-    check(st.arrays.count(key) == 1, ErrorKind::io,
-          {.component = kComponent, .what = "state lacks an array", .expected = key, .field = key});
+  rd::check_state_kind(st, "rrr", "state is not a reduced-rank regression model",
+                       {"weights", "intercept", "target_subspace", "source_map", "cv_r2"},
+                       kComponent);
   const MatrixD& w = st.arrays.at("weights");
   const MatrixD& v = st.arrays.at("target_subspace");
   const MatrixD& s = st.arrays.at("source_map");
-  check(w.rows() > 0 && w.cols() > 0, ErrorKind::shape,
-        {.component = kComponent, .what = "state weights are empty", .field = "weights"});
-  auto shape = [&](const MatrixD& a, Index rows, Index cols, const char* key) {
-    check(a.rows() == rows && a.cols() == cols, ErrorKind::shape,
-          {.component = kComponent,
-           .what = "state array has the wrong shape",
-           .expected = shape_string(rows, cols),
-           .got = shape_string(a.rows(), a.cols()),
-           .field = key});
-  };
-  shape(st.arrays.at("intercept"), 1, w.cols(), "intercept");
-  shape(st.arrays.at("cv_r2"), 1, w.cols(), "cv_r2");
-  shape(v, w.cols(), v.cols(), "target_subspace");
-  shape(s, w.rows(), v.cols(), "source_map");
+  rd::check_state_weights(w, kComponent);
+  rd::check_state_shape(st.arrays.at("intercept"), 1, w.cols(), "intercept", kComponent);
+  rd::check_state_shape(st.arrays.at("cv_r2"), 1, w.cols(), "cv_r2", kComponent);
+  rd::check_state_shape(v, w.cols(), v.cols(), "target_subspace", kComponent);
+  rd::check_state_shape(s, w.rows(), v.cols(), "source_map", kComponent);
   RrrOptions opts;
   RankCurve curve;
-  try {
-    apply_options(linear::option_specs(opts), st.params.at("options"), kComponent);
-    alpha_ = st.params.at("alpha").get<double>();
-    rank_ = st.params.at("rank").get<std::int64_t>();
-    for (const auto& point : st.params.at("rank_curve")) {
-      curve.ranks.push_back(point.at("rank").get<std::int64_t>());
-      curve.r2_mean.push_back(point.at("cv_r2_mean").get<double>());
-      curve.r2_sem.push_back(point.at("sem").get<double>());
-    }
-    curve.best_rank = st.params.at("best_rank").get<std::int64_t>();
-    curve.predictive_dimensionality = st.params.at("predictive_dimensionality").get<std::int64_t>();
-    curve.ridge_r2_mean = st.params.at("ridge_cv_r2_mean").get<double>();
-    n_samples_ = st.params.at("n_samples").get<std::int64_t>();
-    fit_seconds_ = st.params.at("fit_seconds").get<double>();
-  } catch (const nlohmann::json::exception& e) {
-    raise(ErrorKind::io, {.component = kComponent,
-                          .what = "state parameters are incomplete",
-                          .got = e.what(),
-                          .field = "params"});
-  }
+  rd::read_state_params(
+      [&] {
+        apply_options(linear::option_specs(opts), st.params.at("options"), kComponent);
+        alpha_ = st.params.at("alpha").get<double>();
+        rank_ = st.params.at("rank").get<std::int64_t>();
+        for (const auto& point : st.params.at("rank_curve")) {
+          curve.ranks.push_back(point.at("rank").get<std::int64_t>());
+          curve.r2_mean.push_back(point.at("cv_r2_mean").get<double>());
+          curve.r2_sem.push_back(point.at("sem").get<double>());
+        }
+        curve.best_rank = st.params.at("best_rank").get<std::int64_t>();
+        curve.predictive_dimensionality =
+            st.params.at("predictive_dimensionality").get<std::int64_t>();
+        curve.ridge_r2_mean = st.params.at("ridge_cv_r2_mean").get<double>();
+        n_samples_ = st.params.at("n_samples").get<std::int64_t>();
+        fit_seconds_ = st.params.at("fit_seconds").get<double>();
+      },
+      kComponent);
   check(rank_ == v.cols(), ErrorKind::shape,
         {.component = kComponent,
          .what = "state rank disagrees with the subspace",

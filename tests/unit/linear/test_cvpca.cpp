@@ -2,7 +2,6 @@
 // Recording's stimulus table, bad inputs.
 
 #include <cmath>
-#include <functional>
 #include <string>
 
 #include <Eigen/QR>
@@ -11,9 +10,11 @@
 #include "neurodl/core/error.hpp"
 #include "neurodl/core/random.hpp"
 #include "neurodl/linear/cvpca.hpp"
+#include "linear_test_support.hpp"
 
 using namespace neurodl;
 using neurodl::linear::CvpcaOptions;
+using neurodl::test::expect_error;
 
 namespace {
 
@@ -37,16 +38,6 @@ std::pair<MatrixF, MatrixF> planted_repeats(Eigen::Index s, Eigen::Index n, doub
       b(i, j) = static_cast<float>(signal(i, j) + noise * rng.normal());
     }
   return {a, b};
-}
-
-template <class E>
-void expect_error(const std::function<void()>& f, const std::string& fragment) {
-  try {
-    f();
-    ADD_FAILURE() << "no error; expected one containing: " << fragment;
-  } catch (const E& e) {
-    EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
-  }
 }
 
 }  // namespace

@@ -12,10 +12,11 @@
 #include "neurodl/core/error.hpp"
 #include "neurodl/core/random.hpp"
 #include "neurodl/linear/pca.hpp"
-#include "test_support.hpp"
+#include "linear_test_support.hpp"
 
 using namespace neurodl;
 using neurodl::linear::PcaOptions;
+using neurodl::test::expect_error;
 
 namespace {
 
@@ -142,16 +143,6 @@ TEST(Pca, InvariantsScoresScalingDeterminism) {
   const auto j = linear::to_json(all);
   EXPECT_EQ(j["n_components"], 60);
   EXPECT_EQ(j["explained_variance"].size(), 60u);
-}
-
-template <class E>
-void expect_error(const std::function<void()>& f, const std::string& fragment) {
-  try {
-    f();
-    ADD_FAILURE() << "no error; expected one containing: " << fragment;
-  } catch (const E& e) {
-    EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
-  }
 }
 
 TEST(Pca, BadInputs) {

@@ -2,7 +2,6 @@
 // prediction (planted communication rank), bad inputs.
 
 #include <cmath>
-#include <functional>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -10,10 +9,12 @@
 #include "neurodl/core/error.hpp"
 #include "neurodl/core/random.hpp"
 #include "neurodl/linear/peer.hpp"
+#include "linear_test_support.hpp"
 
 using namespace neurodl;
 using neurodl::linear::AreaOptions;
 using neurodl::linear::PeerOptions;
+using neurodl::test::expect_error;
 
 namespace {
 
@@ -21,16 +22,6 @@ MatrixF gaussian(Eigen::Index rows, Eigen::Index cols, double sd, Rng& rng) {
   MatrixF m(rows, cols);
   for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = static_cast<float>(sd * rng.normal());
   return m;
-}
-
-template <class E>
-void expect_error(const std::function<void()>& f, const std::string& fragment) {
-  try {
-    f();
-    ADD_FAILURE() << "no error; expected one containing: " << fragment;
-  } catch (const E& e) {
-    EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
-  }
 }
 
 }  // namespace

@@ -3,9 +3,6 @@
 // low-rank weights, invariants and bad inputs.
 
 #include <cmath>
-#include <fstream>
-#include <map>
-#include <sstream>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -16,38 +13,14 @@
 #include "neurodl/linear/registry.hpp"
 #include "neurodl/linear/ridge.hpp"
 #include "neurodl/linear/rrr.hpp"
-#include "test_support.hpp"
+#include "linear_test_support.hpp"
 
 using namespace neurodl;
 using namespace neurodl::linear;
+using neurodl::test::read_fixture;
+using neurodl::test::rel_err;
 
 namespace {
-
-// Reads a fixture of "name rows cols" blocks (row-major numbers); '#' lines are comments.
-std::map<std::string, MatrixD> read_fixture(const std::string& name) {
-  std::ifstream in(test::fixture("linear/" + name));
-  EXPECT_TRUE(in.good()) << "missing fixture " << name;
-  std::map<std::string, MatrixD> out;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    std::istringstream head(line);
-    std::string key;
-    Eigen::Index rows = 0, cols = 0;
-    head >> key >> rows >> cols;
-    MatrixD m(rows, cols);
-    for (Eigen::Index i = 0; i < rows * cols; ++i) in >> m.data()[i];
-    std::getline(in, line);
-    out[key] = m;
-  }
-  return out;
-}
-
-double rel_err(const MatrixD& a, const MatrixD& b) {
-  EXPECT_EQ(a.rows(), b.rows());
-  EXPECT_EQ(a.cols(), b.cols());
-  return (a - b).cwiseAbs().maxCoeff() / std::max(b.cwiseAbs().maxCoeff(), 1e-300);
-}
 
 MatrixD gaussian(Eigen::Index rows, Eigen::Index cols, Rng& rng) {
   MatrixD m(rows, cols);

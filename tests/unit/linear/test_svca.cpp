@@ -1,7 +1,6 @@
 // SVCA: recovery of a planted number of shared dimensions, the checkerboard split, bad inputs.
 
 #include <cmath>
-#include <functional>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -9,9 +8,11 @@
 #include "neurodl/core/error.hpp"
 #include "neurodl/core/random.hpp"
 #include "neurodl/linear/svca.hpp"
+#include "linear_test_support.hpp"
 
 using namespace neurodl;
 using neurodl::linear::SvcaOptions;
+using neurodl::test::expect_error;
 
 namespace {
 
@@ -37,16 +38,6 @@ Recording planted_shared(std::int64_t t, int d, std::uint64_t seed) {
   }
   rec.validate();
   return rec;
-}
-
-template <class E>
-void expect_error(const std::function<void()>& f, const std::string& fragment) {
-  try {
-    f();
-    ADD_FAILURE() << "no error; expected one containing: " << fragment;
-  } catch (const E& e) {
-    EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
-  }
 }
 
 }  // namespace
