@@ -2,6 +2,7 @@
 // field at its fixed offsets; its byte order is the one in which sizeof_hdr reads 348. zlib's
 // gzread reads both gzip-compressed and plain files, so one path serves .nii and .nii.gz.
 
+#include "byte_order.hpp"
 #include "neurodl/io/nifti.hpp"
 
 #include <zlib.h>
@@ -58,17 +59,6 @@ std::size_t read_some(gzFile g, void* dst, std::size_t n, const fs::path& path) 
     got += static_cast<std::size_t>(k);
   }
   return got;
-}
-
-/// Loads a T stored at `p`, byte-swapped when the file's byte order differs from ours.
-template <class T>
-T load(const unsigned char* p, bool swap) {
-  unsigned char b[sizeof(T)];
-  std::memcpy(b, p, sizeof(T));
-  if (swap) std::reverse(b, b + sizeof(T));
-  T v;
-  std::memcpy(&v, b, sizeof(T));
-  return v;
 }
 
 /// The header fields we use.

@@ -5,6 +5,7 @@
 // We parse the dict literal with a tiny recursive-descent reader instead of evaluating it, so a
 // hostile header can do nothing but fail. Object dtypes ('O') hold pickles and are refused.
 
+#include "byte_order.hpp"
 #include "npy_format.hpp"
 
 #include <algorithm>
@@ -206,16 +207,6 @@ void parse_descr(const std::string& d, NpyHeader& h, const Origin& origin) {
 }
 
 // ---- element conversion -----------------------------------------------------------------------
-
-template <class T>
-T load(const unsigned char* p, bool swap) {
-  unsigned char b[sizeof(T)];
-  std::memcpy(b, p, sizeof(T));
-  if (swap) std::reverse(b, b + sizeof(T));
-  T v;
-  std::memcpy(&v, b, sizeof(T));
-  return v;
-}
 
 template <class Src, class Dst>
 void convert_as(const unsigned char* raw, std::size_t n, bool swap, Dst* out) {
