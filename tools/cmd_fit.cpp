@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <map>
+#include <tuple>
 #include <variant>
 
 #include <fmt/format.h>
@@ -38,9 +39,21 @@ std::string summary_text(const nlohmann::json& s) {
                                 s.value("model", "?"), s.value("n_samples", 0), s.value("n_features", 0),
                                 s.value("n_targets", 0), s.value("cv_r2_mean", 0.0));
   if (s.contains("rank")) out += fmt::format(", rank {}", s["rank"].dump());
+  if (s.contains("latents")) out += fmt::format(", {} latents", s["latents"].dump());
   if (s.contains("fit_seconds")) out += fmt::format(" ({:.2f} s)", s["fit_seconds"].get<double>());
   out += "\n";
-  if (s.contains("rank_curve")) out += "  rank curve (rank: CV R²): " + s["rank_curve"].dump() + "\n";
+  // Curves are arrays of {rank|k, cv_r2_mean, ...}: print them as "rank:R²" pairs.
+  for (const auto& [key, index, label] :
+       {std::tuple{"rank_curve", "rank", "rank curve (rank:CV R²)"},
+        std::tuple{"latent_curve", "k", "latent curve (k:CV R²)"},
+        std::tuple{"rrr_curve", "rank", "reduced-rank regression (rank:CV R²)"}}) {
+    if (!s.contains(key) || !s[key].is_array()) continue;
+    out += fmt::format("  {}:", label);
+    for (const auto& p : s[key])
+      if (p.contains(index) && p.contains("cv_r2_mean"))
+        out += fmt::format(" {}:{:.4f}", p[index].dump(), p["cv_r2_mean"].get<double>());
+    out += "\n";
+  }
   return out;
 }
 
