@@ -42,6 +42,22 @@ class ScratchDir {
   std::filesystem::path path_;
 };
 
+/// Runs `fn` and expects an exception of type E whose message names `file` and contains
+/// `needle`; any other outcome is a test failure.
+template <class E, class Fn>
+void expect_error_naming(Fn&& fn, const std::filesystem::path& file, const std::string& needle) {
+  try {
+    fn();
+    ADD_FAILURE() << "no exception for " << file;
+  } catch (const E& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find(file.string()), std::string::npos) << msg;
+    EXPECT_NE(msg.find(needle), std::string::npos) << msg;
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "wrong exception type: " << e.what();
+  }
+}
+
 }  // namespace neurodl::test
 
 /// Skips the current test with a message when the real data folder is missing.

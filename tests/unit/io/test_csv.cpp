@@ -24,16 +24,7 @@ fs::path csv(const std::string& name) { return fixture("csv/" + name); }
 template <class E>
 void expect_error(const fs::path& file, const std::string& needle,
                   io::ReaderFn reader = io::read_csv) {
-  try {
-    reader(file, {});
-    ADD_FAILURE() << "no exception for " << file;
-  } catch (const E& e) {
-    const std::string msg = e.what();
-    EXPECT_NE(msg.find(file.string()), std::string::npos) << msg;
-    EXPECT_NE(msg.find(needle), std::string::npos) << msg;
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "wrong exception type: " << e.what();
-  }
+  neurodl::test::expect_error_naming<E>([&] { reader(file, {}); }, file, needle);
 }
 
 }  // namespace

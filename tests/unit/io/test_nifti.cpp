@@ -21,16 +21,7 @@ fs::path nii(const std::string& name) { return fixture("nifti/" + name); }
 
 template <class E>
 void expect_error(const fs::path& file, const std::string& needle, io::ReadOptions opt = {}) {
-  try {
-    io::read_nifti(file, opt);
-    ADD_FAILURE() << "no exception for " << file;
-  } catch (const E& e) {
-    const std::string msg = e.what();
-    EXPECT_NE(msg.find(file.string()), std::string::npos) << msg;
-    EXPECT_NE(msg.find(needle), std::string::npos) << msg;
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "wrong exception type: " << e.what();
-  }
+  neurodl::test::expect_error_naming<E>([&] { io::read_nifti(file, opt); }, file, needle);
 }
 
 void expect_position(const neurodl::Unit& u, double x_mm, double y_mm, double z_mm) {

@@ -53,16 +53,7 @@ std::string bytes_of(const fs::path& p) {
 /// Runs `fn`, expects exception E whose message names the file and contains `needle`.
 template <class E, class Fn>
 void expect_error(Fn fn, const fs::path& file, const std::string& needle) {
-  try {
-    fn();
-    ADD_FAILURE() << "no exception for " << file;
-  } catch (const E& e) {
-    const std::string msg = e.what();
-    EXPECT_NE(msg.find(file.string()), std::string::npos) << msg;
-    EXPECT_NE(msg.find(needle), std::string::npos) << msg;
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "wrong exception type: " << e.what();
-  }
+  neurodl::test::expect_error_naming<E>([&] { fn(); }, file, needle);
 }
 
 }  // namespace
