@@ -1,5 +1,6 @@
 #include "neurodl/io/select.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -111,9 +112,34 @@ Selection select_matrix(const std::string& spec, const ReadOptions& options) {
       fail(ErrorKind::shape, spec, "truth array is not sampled on activity time",
            std::to_string(rec.n_samples()) + " rows", std::to_string(it->second.rows()));
     sel.data = it->second;
+  } else if (part == "stimuli/images" || part == "stimuli/responses" || part == "stimuli/ids") {
+    // Trial-level matrices: one row per stimulus presentation, in table order.
+    const auto& events = rec.stimuli.events;
+    if (events.empty()) fail(ErrorKind::config, spec, "recording has no stimulus presentations");
+    const auto n = static_cast<Eigen::Index>(events.size());
+    sel.sample_rate_hz = kNaN;  // rows are presentations, not time samples
+    if (part == "stimuli/ids") {
+      sel.data.resize(n, 1);
+      for (Eigen::Index i = 0; i < n; ++i) sel.data(i, 0) = static_cast<float>(events[static_cast<size_t>(i)].stimulus_id);
+    } else if (part == "stimuli/images") {
+      if (rec.stimuli.images.rows() == 0) fail(ErrorKind::config, spec, "recording has no stimulus images");
+      sel.data.resize(n, rec.stimuli.images.cols());
+      for (Eigen::Index i = 0; i < n; ++i) sel.data.row(i) = rec.stimuli.images.row(events[static_cast<size_t>(i)].stimulus_id);
+    } else {
+      // Activity summed over each presentation's samples [onset, offset).
+      const std::vector<double> t = rec.times_s();
+      sel.data = MatrixF::Zero(n, rec.n_units());
+      size_t first = 0;
+      for (Eigen::Index i = 0; i < n; ++i) {
+        const auto& e = events[static_cast<size_t>(i)];
+        first = static_cast<size_t>(std::lower_bound(t.begin(), t.end(), e.onset_s) - t.begin());
+        for (size_t k = first; k < t.size() && t[k] < e.offset_s; ++k)
+          sel.data.row(i) += rec.activity.row(static_cast<Eigen::Index>(k));
+      }
+    }
   } else {
     fail(ErrorKind::config, spec, "unknown part of a recording",
-         "activity, behavior[/NAME], truth/NAME", "'" + part + "'");
+         "activity, behavior[/NAME], truth/NAME, stimuli/images|responses|ids", "'" + part + "'");
   }
   return sel;
 }

@@ -6,6 +6,9 @@
 //   rec.h5:behavior                every behaviour channel, resampled onto activity time
 //   rec.h5:behavior/running_speed  one channel (several: behavior/a,b)
 //   rec.h5:truth/latents           a ground-truth array (rows must be time samples)
+//   rec.h5:stimuli/images          one row per presentation: the image shown (h·w pixels)
+//   rec.h5:stimuli/responses       one row per presentation: activity summed over [onset, offset)
+//   rec.h5:stimuli/ids             one row per presentation: the stimulus id
 // `?recording=N` picks the N-th recording (0-based) of a file that holds several.
 
 #include <filesystem>

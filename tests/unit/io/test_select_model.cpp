@@ -100,3 +100,25 @@ TEST(ModelFile, RoundTripAndBadFiles) {
   EXPECT_THROW(io::write_model(dir / "no" / "m.h5", s), IoError);
   EXPECT_FALSE(std::filesystem::exists(dir / "no"));
 }
+
+TEST(Select, TrialLevelStimulusMatrices) {
+  test::ScratchDir dir;
+  Recording r = planted();  // 6 samples at 10 Hz: t = 0.0 .. 0.5
+  r.stimuli.images = MatrixF(2, 4);
+  r.stimuli.images << 1, 2, 3, 4, 5, 6, 7, 8;
+  r.stimuli.image_height = r.stimuli.image_width = 2;
+  r.stimuli.events = {{0.0, 0.2, 1, 0}, {0.25, 0.45, 0, 0}};  // samples {0,1} and {3,4}
+  const std::string f = (dir / "rec.h5").string();
+  io::write_neurodl_h5(f, {r});
+  const auto images = io::select_matrix(f + ":stimuli/images", {});
+  ASSERT_EQ(images.data.rows(), 2);
+  EXPECT_FLOAT_EQ(images.data(0, 0), 5);  // the first presentation shows image 1
+  EXPECT_FLOAT_EQ(images.data(1, 3), 4);
+  const auto resp = io::select_matrix(f + ":stimuli/responses", {});
+  ASSERT_EQ(resp.data.cols(), 3);
+  EXPECT_FLOAT_EQ(resp.data(0, 1), 1 + 11);  // rows 0 and 1 of unit 1
+  EXPECT_FLOAT_EQ(resp.data(1, 2), 32 + 42);  // rows 3 and 4 of unit 2
+  EXPECT_FLOAT_EQ(io::select_matrix(f + ":stimuli/ids", {}).data(0, 0), 1);
+  io::write_neurodl_h5(f, {planted()});
+  EXPECT_THROW(io::select_matrix(f + ":stimuli/images", {}), ConfigError);
+}
