@@ -40,6 +40,16 @@ LayerCost conv1d_cost(const std::string& name, std::int64_t c_in, std::int64_t c
           c_in * c_out * kernel + c_out, macs, 2 * macs};
 }
 
+LayerCost conv2d_cost(const std::string& name, std::int64_t c_in, std::int64_t c_out,
+                      std::int64_t kernel_h, std::int64_t kernel_w, std::int64_t h_in, std::int64_t w_in) {
+  const std::int64_t h_out = h_in - kernel_h + 1, w_out = w_in - kernel_w + 1;
+  const std::int64_t macs = c_in * c_out * kernel_h * kernel_w * h_out * w_out;
+  return {name + " Conv2d(" + std::to_string(c_in) + "→" + std::to_string(c_out) + ", k=" +
+              std::to_string(kernel_h) + "×" + std::to_string(kernel_w) + ", " + std::to_string(h_in) + "×" +
+              std::to_string(w_in) + "→" + std::to_string(h_out) + "×" + std::to_string(w_out) + ")",
+          c_in * c_out * kernel_h * kernel_w + c_out, macs, 2 * macs};
+}
+
 LayerCost elementwise_cost(const std::string& name, std::int64_t elements) {
   return {name + " ×" + std::to_string(elements), 0, 0, elements};
 }

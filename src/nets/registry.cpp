@@ -1,5 +1,6 @@
 #include "neurodl/nets/registry.hpp"
 
+#include "neurodl/nets/image_net.hpp"
 #include "neurodl/nets/latent_net.hpp"
 
 namespace neurodl::nets {
@@ -8,6 +9,7 @@ const std::map<std::string, ModelFactory>& models() {
   static const std::map<std::string, ModelFactory> kModels = {
       {"behavior-net", [] { return std::make_unique<BehaviorNet>(); }},
       {"bottleneck", [] { return std::make_unique<Bottleneck>(); }},
+      {"image-net", [] { return std::make_unique<ImageNet>(); }},
   };
   return kModels;
 }

@@ -340,6 +340,7 @@ TrainResult train(Net& net, const WindowedData& data, const std::vector<std::int
         auto idx = index_tensor(order.data() + start, m, data.device());
         opt->zero_grad();
         auto loss = loss_value(o.loss, net.forward(data.inputs(idx)), data.targets(idx), variance);
+        if (auto extra = net.penalty(); extra.defined()) loss = loss + extra;
         loss.backward();
         if (o.clip_norm > 0) torch::nn::utils::clip_grad_norm_(params, o.clip_norm);
         opt->step();

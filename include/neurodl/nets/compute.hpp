@@ -8,6 +8,9 @@
 //    add replaces the first add of each output, so it costs nothing extra).
 //  - Conv1d(C_in → C_out, kernel K, stride 1, no padding) over a window of L_in samples:
 //    L_out = L_in − K + 1 outputs, C_in·C_out·K·L_out MACs, 2× that in FLOPs.
+//  - Conv2d(C_in → C_out, kernel K_h × K_w, stride 1, no padding) over an H_in × W_in image:
+//    H_out = H_in − K_h + 1, W_out = W_in − K_w + 1, C_in·C_out·K_h·K_w·H_out·W_out MACs, 2× that
+//    in FLOPs.
 //  - Elementwise layers (ELU, softplus, ReLU, ...): 0 MACs, 1 FLOP per element. A
 //    transcendental function costs more cycles than a multiply; the one-FLOP convention is the
 //    one fvcore/ptflops use and is stated, not hidden.
@@ -48,6 +51,11 @@ LayerCost linear_cost(const std::string& name, std::int64_t in, std::int64_t out
 /// FLOPs 2·MACs.
 LayerCost conv1d_cost(const std::string& name, std::int64_t c_in, std::int64_t c_out,
                       std::int64_t kernel, std::int64_t l_in);
+/// Conv2d(c_in → c_out, kernel_h × kernel_w, stride 1, no padding, bias) over h_in × w_in
+/// positions: params c_in·c_out·kernel_h·kernel_w + c_out, MACs c_in·c_out·kernel_h·kernel_w·
+/// h_out·w_out with h_out = h_in − kernel_h + 1 and w_out = w_in − kernel_w + 1, FLOPs 2·MACs.
+LayerCost conv2d_cost(const std::string& name, std::int64_t c_in, std::int64_t c_out,
+                      std::int64_t kernel_h, std::int64_t kernel_w, std::int64_t h_in, std::int64_t w_in);
 /// An elementwise nonlinearity over `elements` values: 0 params, 0 MACs, `elements` FLOPs.
 LayerCost elementwise_cost(const std::string& name, std::int64_t elements);
 

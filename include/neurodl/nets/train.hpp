@@ -84,6 +84,9 @@ class Net : public torch::nn::Module {
   virtual torch::Tensor forward(const torch::Tensor& x) = 0;
   /// Parameters, MACs and FLOPs per predicted sample, per layer (compute.hpp conventions).
   virtual ComputeCost cost() const = 0;
+  /// A regularisation term (scalar) added to the training loss of every mini-batch, not to the
+  /// validation loss that early stopping monitors; undefined (default): none.
+  virtual torch::Tensor penalty() { return {}; }
 };
 
 /// Mini-batches of windows over X (T × p) and Y (T × q). The data are copied once into tensors
