@@ -8,6 +8,8 @@
 #include <new>
 #include <system_error>
 
+#include "neurodl/core/progress.hpp"
+
 namespace neurodl::io::h5 {
 namespace {
 
@@ -495,7 +497,29 @@ MatrixF File::read_matrix(const std::string& path) const {
   } catch (const std::bad_alloc&) {
     fail(ErrorKind::io, path, "dataset too large for memory", "", dims_string(d));
   }
-  read_numeric(path, H5T_NATIVE_FLOAT, m.data(), static_cast<size_t>(m.size()), false);
+  // Large matrices (10,000 units × 100,000 frames is 4 GB) are read in blocks of whole rows so
+  // that a progress bar can report; small ones in one call.
+  constexpr Eigen::Index kBlockBytes = Eigen::Index{64} << 20;
+  const Eigen::Index row_bytes = std::max<Eigen::Index>(cols, 1) * static_cast<Eigen::Index>(sizeof(float));
+  if (d.size() != 2 || rows * row_bytes <= 4 * kBlockBytes) {
+    read_numeric(path, H5T_NATIVE_FLOAT, m.data(), static_cast<size_t>(m.size()), false);
+    return m;
+  }
+  read_numeric(path, H5T_NATIVE_FLOAT, nullptr, 0, false);  // checks the stored type only
+  Id ds = open_dataset(path);
+  Id file_space(H5Dget_space(ds.get()));
+  const Eigen::Index block = std::max<Eigen::Index>(1, kBlockBytes / row_bytes);
+  Progress progress("read " + path, rows);
+  for (Eigen::Index r0 = 0; r0 < rows; r0 += block) {
+    const hsize_t start[2] = {static_cast<hsize_t>(r0), 0};
+    const hsize_t count[2] = {static_cast<hsize_t>(std::min(block, rows - r0)), static_cast<hsize_t>(cols)};
+    Id mem_space(H5Screate_simple(2, count, nullptr));
+    if (H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr) < 0 ||
+        H5Dread(ds.get(), H5T_NATIVE_FLOAT, mem_space.get(), file_space.get(), H5P_DEFAULT,
+                m.data() + r0 * cols) < 0)
+      fail_hdf5(path, "cannot read dataset");
+    progress.advance(static_cast<std::int64_t>(count[0]));
+  }
   return m;
 }
 

@@ -122,3 +122,21 @@ TEST(Select, TrialLevelStimulusMatrices) {
   io::write_neurodl_h5(f, {planted()});
   EXPECT_THROW(io::select_matrix(f + ":stimuli/images", {}), ConfigError);
 }
+
+TEST(Select, LargeActivityIsReadInBlocksExactly) {
+  // 300 MB of activity is past the 256 MB above which HDF5 matrices are read in row blocks
+  // (with a progress bar); the blocks must tile the matrix exactly, including a partial last one.
+  test::ScratchDir dir;
+  Recording r;
+  r.name = "large";
+  r.activity = MatrixF(75'001, 1'000);
+  for (Eigen::Index i = 0; i < r.activity.rows(); ++i)
+    r.activity.row(i).setConstant(static_cast<float>(i % 9973));
+  r.activity(75'000, 999) = -1.5f;
+  r.sample_rate_hz = 30;
+  r.validate();
+  io::write_neurodl_h5(dir / "large.h5", {r});
+  const auto back = io::read_recordings(dir / "large.h5");
+  ASSERT_EQ(back.size(), 1u);
+  EXPECT_TRUE(back[0].activity == r.activity);
+}
