@@ -54,4 +54,19 @@ LayerCost elementwise_cost(const std::string& name, std::int64_t elements) {
   return {name + " ×" + std::to_string(elements), 0, 0, elements};
 }
 
+void add_compute_summary(nlohmann::json& s, const ComputeCost& c, const ComputeReport& r) {
+  s["params"] = c.params();
+  s["macs_per_sample"] = c.macs();
+  s["flops_per_sample"] = c.flops();
+  s["compute"] = c.to_json()["layers"];
+  s["train_seconds"] = r.train_seconds;
+  s["inference_seconds"] = r.inference_seconds;
+  s["device"] = r.device;
+  s["device_power_w"] = r.device_power_w;
+  s["energy_j"] = energy_joules(r.device_power_w, r.train_seconds);
+  s["energy_note"] = "estimate: device_power_w × train_seconds of the final fit, not a measurement";
+  s["r2_per_mflop"] = r.cv_r2_mean / (static_cast<double>(c.flops()) / 1e6);
+  s["r2_per_param"] = r.cv_r2_mean / static_cast<double>(c.params());
+}
+
 }  // namespace neurodl::nets

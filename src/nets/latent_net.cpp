@@ -347,19 +347,8 @@ struct LatentNet::Impl {
     s["latent_curve"] = lc;
     s["rrr_curve"] = rc;
     s["rrr_alpha"] = curve.rrr_alpha;
-    const ComputeCost c = net->cost();
-    s["params"] = c.params();
-    s["macs_per_sample"] = c.macs();
-    s["flops_per_sample"] = c.flops();
-    s["compute"] = c.to_json()["layers"];
-    s["train_seconds"] = train_seconds;
-    s["inference_seconds"] = inference_seconds;
-    s["device"] = device;
-    s["device_power_w"] = options.device_power_w;
-    s["energy_j"] = energy_joules(options.device_power_w, train_seconds);
-    s["energy_note"] = "estimate: device_power_w × train_seconds of the final fit, not a measurement";
-    s["r2_per_mflop"] = cv_r2.mean() / (static_cast<double>(c.flops()) / 1e6);
-    s["r2_per_param"] = cv_r2.mean() / static_cast<double>(c.params());
+    add_compute_summary(s, net->cost(),
+                        {cv_r2.mean(), train_seconds, inference_seconds, device, options.device_power_w});
     s["epochs_run"] = epochs_run;
     s["best_epoch"] = best_epoch;
     s["fit_seconds"] = fit_seconds;

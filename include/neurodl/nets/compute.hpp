@@ -65,4 +65,18 @@ inline double energy_joules(double device_power_w, double seconds) {
   return device_power_w * seconds;
 }
 
+/// What a fitted network was and cost, in the summary keys every net reports.
+struct ComputeReport {
+  double cv_r2_mean = 0;          ///< cross-validated R² averaged over targets
+  double train_seconds = 0;       ///< measured training time of the final fit [s]
+  double inference_seconds = 0;   ///< measured inference time [s]
+  std::string device;             ///< "cpu" or "cuda"
+  double device_power_w = 0;      ///< stated average device power [W]
+};
+
+/// Adds params, macs_per_sample, flops_per_sample, compute (per layer), train_seconds,
+/// inference_seconds, device, device_power_w, energy_j (+ energy_note), r2_per_mflop and
+/// r2_per_param to a model's JSON summary `s`.
+void add_compute_summary(nlohmann::json& s, const ComputeCost& cost, const ComputeReport& r);
+
 }  // namespace neurodl::nets
