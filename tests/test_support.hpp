@@ -31,10 +31,11 @@ class ScratchDir {
     static std::atomic<int> counter{0};
     path_ = std::filesystem::temp_directory_path() /
             ("neurodl-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    std::filesystem::remove_all(path_);
+    neurodl::remove_tree(path_.string());
     std::filesystem::create_directories(path_);
   }
-  ~ScratchDir() { std::filesystem::remove_all(path_); }
+  // remove_tree, not std::filesystem::remove_all: see core/filesystem.hpp.
+  ~ScratchDir() { neurodl::remove_tree(path_.string()); }
   const std::filesystem::path& path() const { return path_; }
   std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
 

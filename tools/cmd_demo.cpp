@@ -16,6 +16,7 @@
 
 #include "commands.hpp"
 #include "neurodl/core/error.hpp"
+#include "neurodl/core/filesystem.hpp"
 #include "neurodl/eval/metrics.hpp"
 #include "neurodl/io/neurodl_h5.hpp"
 #include "neurodl/io/registry.hpp"
@@ -216,8 +217,7 @@ Command add_demo(CLI::App& app, Common& common) {
               fs::path dir;
               bool keep;
               ~Cleanup() {
-                std::error_code ec;
-                if (!keep) fs::remove_all(dir, ec);
+                if (!keep) remove_tree(dir.string());  // not fs::remove_all: core/filesystem.hpp
               }
             } cleanup{dir, keep};
             if (!common.quiet)

@@ -6,6 +6,7 @@
 
 #include "neurodl/core/atomic_file.hpp"
 #include "neurodl/core/error.hpp"
+#include "neurodl/core/filesystem.hpp"
 #include "neurodl/core/spike_trains.hpp"
 #include "test_support.hpp"
 
@@ -74,4 +75,23 @@ TEST(SpikeTrains, RefusesSpansTooLongToBin) {
   r.units.resize(2);
   r.units[0].spike_times_s = {0.0, 1e9};  // a damaged time: 1e11 bins at 100 Hz
   EXPECT_THROW(bin_units_into_activity(r, 100.0), ConfigError);
+}
+
+TEST(RemoveTree, RemovesNestedFoldersAndLinksButNeverFollowsThem) {
+  namespace fs = std::filesystem;
+  test::ScratchDir outside, scratch;
+  const fs::path keep = outside / "keep.txt";
+  std::ofstream(keep) << "not mine";
+  const fs::path root = scratch / "tree";
+  fs::create_directories(root / "a" / "b");
+  std::ofstream(root / "a" / "b" / "f.bin") << "x";
+  std::ofstream(root / "top.txt") << "y";
+  fs::create_symlink(outside.path(), root / "a" / "link_to_outside");
+  EXPECT_TRUE(remove_tree(root.string()));
+  EXPECT_FALSE(fs::exists(root));
+  EXPECT_TRUE(fs::exists(keep));                 // the link was removed, not followed
+  EXPECT_TRUE(remove_tree(root.string()));       // missing: nothing to do, not an error
+  std::ofstream(scratch / "plain.txt") << "z";   // a plain file is removed too
+  EXPECT_TRUE(remove_tree((scratch / "plain.txt").string()));
+  EXPECT_FALSE(fs::exists(scratch / "plain.txt"));
 }
