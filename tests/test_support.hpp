@@ -10,6 +10,8 @@
 
 #include <gtest/gtest.h>
 
+#include "neurodl/core/filesystem.hpp"
+
 namespace neurodl::test {
 
 /// Committed tiny fixtures (tests/fixtures), made by the scripts in tests/reference.
