@@ -12,6 +12,9 @@
 #include "neurodl/io/npy.hpp"
 #include "neurodl/io/registry.hpp"
 #include "neurodl/spikes/registry.hpp"
+#ifdef NEURODL_HAVE_NETS
+#include "neurodl/nets/spike_net.hpp"
+#endif
 
 namespace neurodl::cli {
 
@@ -22,6 +25,9 @@ Command add_deconvolve(CLI::App& app, Common& common) {
     spikes::InferenceOptions infer;
   };
   auto args = std::make_shared<Args>();
+#ifdef NEURODL_HAVE_NETS
+  nets::register_deep_spike_inference();  // gives "deep" its factory (spikes/registry.hpp)
+#endif
   std::string methods = "methods:";
   for (const auto& [name, m] : spikes::spike_methods())
     methods += fmt::format("\n  {:<10} {}", name, m.description);
@@ -33,7 +39,9 @@ Command add_deconvolve(CLI::App& app, Common& common) {
       ->required();
   sub->add_option("--method", args->method, "spike-inference method (see below)")
       ->capture_default_str();
-  sub->add_option("--model", args->infer.model, "trained model file (--method deep only)");
+  sub->add_option("--model", args->infer.model,
+                  "trained model file, or a folder of them to choose from (--method deep only; "
+                  "default: the shipped models, chosen by frame rate and noise level)");
   add_option_specs(sub, io::option_specs(args->read));
   // --fs comes from the read options; the OASIS table's own rate entry is left out.
   std::vector<OptionSpec> specs;
@@ -91,6 +99,7 @@ Command add_deconvolve(CLI::App& app, Common& common) {
                                       {"spike_rate_hz", val(u.spike_rate_hz)},
                                       {"iterations", u.iterations}});
               }
+              if (const auto d = method->details(); !d.is_null()) j["method_details"] = d;
               write_json(args->json, j);
             }
             if (!common.quiet)

@@ -46,5 +46,6 @@ Command add_predict(CLI::App& app, Common& common);
 Command add_dims(CLI::App& app, Common& common);
 Command add_deconvolve(CLI::App& app, Common& common);
 Command add_score_spikes(CLI::App& app, Common& common);
+Command add_train_spikes(CLI::App& app, Common& common);
 
 }  // namespace neurodl::cli

@@ -22,20 +22,29 @@ class OasisInference : public SpikeInference {
   std::int64_t order_;
 };
 
-}  // namespace
-
-const std::map<std::string, SpikeMethod>& spike_methods() {
-  static const std::map<std::string, SpikeMethod> methods{
+std::map<std::string, SpikeMethod>& method_table() {
+  static std::map<std::string, SpikeMethod> methods{
       {"oasis-ar1",
        {"OASIS nonnegative deconvolution, AR(1) calcium (decay only); exact, O(T)",
         [] { return std::make_unique<OasisInference>(1); }}},
       {"oasis-ar2",
        {"OASIS nonnegative deconvolution, AR(2) calcium (rise and decay); greedy pools, O(T)",
         [] { return std::make_unique<OasisInference>(2); }}},
-      // The supervised network lands with the nets layer; until then its factory is empty.
-      {"deep", {"supervised deep network (not available yet)", nullptr}},
+      // The supervised network lives in neurodl::nets (LibTorch); a front end linking it fills
+      // this entry through register_spike_method.
+      {"deep", {"supervised deep network (not available in this build: needs LibTorch)", nullptr}},
   };
   return methods;
+}
+
+}  // namespace
+
+const std::map<std::string, SpikeMethod>& spike_methods() { return method_table(); }
+
+void register_spike_method(const std::string& name, SpikeMethod method) {
+  check(static_cast<bool>(method.make), ErrorKind::config,
+        {.component = "spikes", .what = "a registered method needs a factory", .got = name});
+  method_table()[name] = std::move(method);
 }
 
 std::string available_spike_methods() {
@@ -54,7 +63,7 @@ std::unique_ptr<SpikeInference> make_spike_inference(const std::string& name) {
                               .field = "--method"});
   if (!it->second.make)
     raise(ErrorKind::config, {.component = "spikes", .what = "method '" + name +
-                                                              "' is not available yet",
+                                                              "' is not available in this build",
                               .expected = "one of " + available_spike_methods(), .got = name,
                               .field = "--method"});
   return it->second.make();

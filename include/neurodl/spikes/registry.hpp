@@ -1,13 +1,17 @@
 #pragma once
 // Spike-inference methods by name: a map from name to a factory (../shared/STYLE.md). The
-// OASIS methods are model-based; "deep" (a supervised network, LibTorch) is registered as not yet
-// available so that `--method deep` fails with a clear message listing what exists.
+// OASIS methods are model-based; "deep" (a supervised network, LibTorch) is registered without a
+// factory, so that `--method deep` fails with a clear message listing what exists, until a layer
+// that links LibTorch gives it one through register_spike_method (nets/spike_net.hpp:
+// register_deep_spike_inference, called by the CLI). spikes itself never links LibTorch.
 
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "neurodl/core/matrix.hpp"
 #include "neurodl/core/recording.hpp"
@@ -29,6 +33,9 @@ class SpikeInference {
   /// dff: T × N ΔF/F (trailing NaN padding per column allowed). Returns T × N expected spikes
   /// per frame plus per-unit parameters. Throws as spikes::deconvolve.
   virtual DeconvolveResult infer(const MatrixF& dff, const InferenceOptions& options) const = 0;
+  /// Method-specific facts about the last infer() call (e.g. which trained model it chose), for
+  /// the JSON summary; null (default) when there are none.
+  virtual nlohmann::json details() const { return nullptr; }
 };
 
 /// One registered method.
@@ -39,6 +46,9 @@ struct SpikeMethod {
 
 /// Every method by name (oasis-ar1, oasis-ar2, deep).
 const std::map<std::string, SpikeMethod>& spike_methods();
+/// Adds a method or replaces a registered one (e.g. gives "deep" its factory). Call before
+/// reading spike_methods() from several threads. Throws ConfigError for an empty factory.
+void register_spike_method(const std::string& name, SpikeMethod method);
 /// The method of that name. Throws ConfigError for an unknown name and for a registered method
 /// that is not available yet ("deep"), both listing the valid names.
 std::unique_ptr<SpikeInference> make_spike_inference(const std::string& name);

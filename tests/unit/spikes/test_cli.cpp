@@ -19,6 +19,7 @@
 #include "neurodl/io/npy.hpp"
 #include "neurodl/io/registry.hpp"
 #include "neurodl/spikes/registry.hpp"
+#include "neurodl/core/filesystem.hpp"  // test_support.hpp uses remove_tree without including it
 #include "test_support.hpp"
 
 namespace neurodl::spikes {
@@ -124,8 +125,6 @@ TEST(Cli, BadInputsFailWithOneLineAndNoOutput) {
       {"deconvolve " + (dir / "ok.npy").string() + " -o " + out, "frame rate is required"},
       {"deconvolve " + (dir / "ok.npy").string() + " --fs 30 --method foo -o " + out,
        "unknown method"},
-      {"deconvolve " + (dir / "ok.npy").string() + " --fs 30 --method deep -o " + out,
-       "not available yet"},
       {"deconvolve " + (dir / "ok.npy").string() + " --fs 30 --model m.pt -o " + out,
        "--model applies only to --method deep"},
       {"deconvolve " + (dir / "missing.npy").string() + " --fs 30 -o " + out, "missing"},
@@ -141,9 +140,16 @@ TEST(Cli, BadInputsFailWithOneLineAndNoOutput) {
     EXPECT_FALSE(std::filesystem::exists(out)) << c.args;
     EXPECT_FALSE(std::filesystem::exists(dir / "s.json")) << c.args;
   }
-  // --method deep lists the methods that exist.
-  const CliRun deep = run("deconvolve " + (dir / "ok.npy").string() + " --fs 30 --method deep -o " + out, dir);
-  EXPECT_NE(deep.err.find("oasis-ar1, oasis-ar2"), std::string::npos) << deep.err;
+  // --method deep with a missing model file: one line naming the file when the build has the
+  // deep model (LibTorch), else one line listing the methods that exist.
+  const CliRun deep = run("deconvolve " + (dir / "ok.npy").string() +
+                              " --fs 30 --method deep --model " + (dir / "missing.h5").string() +
+                              " -o " + out, dir);
+  EXPECT_EQ(deep.code, 2) << deep.err;
+  EXPECT_EQ(std::count(deep.err.begin(), deep.err.end(), '\n'), 1) << deep.err;
+  EXPECT_TRUE(deep.err.find("missing.h5") != std::string::npos ||
+              deep.err.find("oasis-ar1, oasis-ar2") != std::string::npos) << deep.err;
+  EXPECT_FALSE(std::filesystem::exists(out));
 }
 
 TEST(Cli, SpikefinderCsvKeepsNaNPaddingAndScores) {

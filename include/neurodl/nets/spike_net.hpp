@@ -1,0 +1,197 @@
+#pragma once
+// Supervised spike inference with a small 1-D convolutional network, trained on ground-truth
+// recordings (simultaneous imaging and electrophysiology) after the CASCADE recipe (Rupprecht et
+// al. 2021, Nat Neurosci 24:1324): every training trace is resampled to the model's frame rate
+// and white noise is added until its noise level equals the model's, so one model serves data of
+// one frame rate and one noise level. A model predicts expected spikes per frame.
+//
+//   input   ΔF/F (fraction) resampled to the model rate F; a window of W = 64 frames around
+//           each frame (32 before, 31 after; edge values repeated at the ends of a trace)
+//   net     Conv1d(1→16, 15) ELU → Conv1d(16→16, 9) ELU → Conv1d(16→8, 5) ELU → Linear(8·38→32)
+//           ELU → Linear(32→1); ~13,000 parameters
+//   target  spike counts rebinned to F and smoothed by a Gaussian (target_smoothing_s), so the
+//           output is in expected spikes per frame (MSE training: the conditional mean)
+//   output  max(0, net) at F, converted back to the input's frames (counts are kept)
+//
+// Shipped models live in models/spikes/ (a bank over frame rates × noise levels); `--method
+// deep` picks the nearest one (docs/spikes.md, "Deep model"). This header is free of torch.
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "neurodl/core/matrix.hpp"
+#include "neurodl/core/model.hpp"
+#include "neurodl/core/options.hpp"
+#include "neurodl/core/recording.hpp"
+#include "neurodl/nets/compute.hpp"
+
+namespace neurodl::nets {
+
+/// Version of the spike-model record (ModelState params) this build writes and reads.
+constexpr std::int64_t kSpikeNetFormatVersion = 1;
+/// ModelState::model of a spike model file.
+inline constexpr const char* kSpikeNetModel = "spike-net";
+
+/// One ground-truth recording of one neuron.
+struct GroundTruthTrace {
+  std::string dataset;           ///< dataset name, e.g. "DS01" (balancing, --exclude)
+  std::string source;            ///< file it came from (messages)
+  double sample_rate_hz = kNaN;  ///< frame rate [Hz]
+  std::vector<float> dff;        ///< T finite ΔF/F values (fraction)
+  std::vector<float> spikes;     ///< T spike counts per frame
+};
+
+/// Reads every ground-truth `.mat` (CAttached, io::read_recordings) in the sub-folders of
+/// `folder`; a sub-folder `DSxx-name` is dataset "DSxx" (the name up to the first '-'). Folders
+/// whose dataset or full name is in `exclude` are skipped. Each entry becomes one trace, cut at
+/// its first NaN; traces shorter than 128 frames or without spike times are skipped. Sorted by
+/// dataset and file. Throws IoError (no such folder, no traces left, unreadable files).
+std::vector<GroundTruthTrace> read_ground_truth(const std::filesystem::path& folder,
+                                                const std::vector<std::string>& exclude = {});
+
+/// Options of SpikeNet::train (`neurodl train-spikes`); names are the CLI flags and JSON keys.
+struct SpikeNetOptions {
+  /// Frame rate F of the model [Hz]: training traces are resampled to it (CLI --fs). Default 30.
+  double sample_rate_hz = 30.0;
+  /// Noise level ν of the model [%·s^-½] (CASCADE's, spikes::cascade_noise_level): white noise
+  /// is added to every resampled training trace until its ν equals this (CLI --noise). Default 2.
+  double noise_level = 2.0;
+  /// Traces whose ν at F exceeds noise_level × this are skipped (noise is only ever added).
+  /// Default 1.
+  double noise_tolerance = 1.0;
+  /// Independent noise draws per training trace. Default 2.
+  std::int64_t noise_copies = 2;
+  /// s.d. [s] of the Gaussian that smooths the target spike counts. Default 0.05 s (about one
+  /// 40 ms bin of the Spikefinder metric).
+  double target_smoothing_s = 0.05;
+  /// Training windows drawn per model, equal shares per dataset. Default 100,000.
+  std::int64_t windows = 100000;
+  /// Last fraction of every trace (after a gap of one window) used for early stopping. Default 0.15.
+  double val_fraction = 0.15;
+  /// Maximum epochs over the drawn windows. Default 8.
+  std::int64_t epochs = 8;
+  /// Mini-batch size. Default 256.
+  std::int64_t batch = 256;
+  /// AdamW learning rate (cosine schedule). Default 2e-3.
+  double lr = 2e-3;
+  /// AdamW decoupled weight decay. Default 1e-4.
+  double weight_decay = 1e-4;
+  /// Early-stopping patience [epochs]. Default 3.
+  std::int64_t patience = 3;
+  /// Seed of the window draw, the added noise, the weights and the batch order. Default 0.
+  std::uint64_t seed = 0;
+  /// One torch thread and deterministic algorithms, so a rerun gives identical weights. Default
+  /// true.
+  bool deterministic = true;
+  /// Training device: "cpu" (default, reproducible), "auto" or "cuda".
+  std::string device = "cpu";
+};
+
+/// The option table of SpikeNetOptions bound to `o` (rate → --fs, noise level → --noise).
+std::vector<OptionSpec> option_specs(SpikeNetOptions& o);
+
+/// The versioned record every spike model carries (ModelState params).
+struct SpikeModelInfo {
+  std::int64_t format_version = kSpikeNetFormatVersion;  ///< record version
+  std::string architecture;           ///< e.g. "conv1d-w64-16.16.8-h32"
+  double sample_rate_hz = kNaN;       ///< model frame rate [Hz]
+  double noise_level = kNaN;          ///< model noise level [%·s^-½]
+  std::vector<std::string> training_datasets;  ///< datasets of the training traces
+  std::string neurodl_version;        ///< version of neurodl that trained it
+  std::uint64_t seed = 0;             ///< SpikeNetOptions::seed
+  std::string training_command;       ///< the command that reproduces it
+};
+
+/// A trained spike-inference network. Copies share the network.
+class SpikeNet {
+ public:
+  /// Trains a model on `traces` (all of them; exclude held-out data before). `command` is
+  /// recorded in the metadata. Throws ConfigError for bad options or when no trace is at or
+  /// below the target noise level.
+  static SpikeNet train(const std::vector<GroundTruthTrace>& traces, const SpikeNetOptions& options,
+                        const std::string& command = {});
+  /// Restores a model from its state; `source` (a file name) goes into every message. Throws
+  /// IoError for another model, an unsupported format_version, missing or malformed fields.
+  static SpikeNet from_state(const ModelState& state, const std::string& source = "state");
+  /// io::read_model + from_state. Throws IoError naming the file and field.
+  static SpikeNet load(const std::filesystem::path& path);
+  /// Writes the state atomically (io::write_model).
+  void save(const std::filesystem::path& path) const;
+
+  /// The state: params {format, format_version, architecture, sample_rate_hz,
+  /// noise_level_pct_per_sqrt_s, training_datasets, neurodl_version, seed, training_command,
+  /// options, training}, arrays param.<name>/buffer.<name> (float64, size(0) × rest; shapes in
+  /// params.shapes).
+  ModelState state() const;
+  const SpikeModelInfo& info() const;
+  /// Training statistics (traces used and skipped, windows, epochs, losses, seconds).
+  const nlohmann::json& training() const;
+  /// Parameters, MACs and FLOPs per predicted frame of the windowed network.
+  ComputeCost cost() const;
+
+  /// Expected spikes per frame (T values, ≥ 0) of one finite ΔF/F trace (T ≥ 2 frames) sampled
+  /// at `sample_rate_hz`: resampled to the model rate, predicted for all frames at once (the
+  /// network applied as convolutions over the whole trace), then converted back to the input's
+  /// frames. Throws ConfigError for a non-positive rate or non-finite values.
+  std::vector<double> predict_trace(std::span<const double> dff, double sample_rate_hz) const;
+  /// predict_trace for every column of `dff` (T × N, trailing NaN padding kept). Throws
+  /// ConfigError for NaN inside a column (naming unit and frame).
+  MatrixF predict(const MatrixF& dff, double sample_rate_hz) const;
+  /// Predictions for windows (B × W, row b the window around one frame at the model rate) by the
+  /// windowed forward pass used in training; for tests of the whole-trace path.
+  std::vector<double> predict_windows(const MatrixF& windows) const;
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Resampling between frame rates (torch-free)
+// ---------------------------------------------------------------------------------------------
+
+/// Frames at fs_out covering n frames at fs_in: ⌈n·fs_out/fs_in⌉ (≥ 1).
+std::int64_t resampled_length(std::int64_t n, double fs_in, double fs_out);
+/// A signal (ΔF/F) at fs_in resampled to fs_out (resampled_length frames). Frame i covers
+/// [i/fs, (i+1)/fs). Coarser output: the overlap-weighted mean of the input frames it covers
+/// (a box anti-aliasing filter); finer output: linear interpolation between input frame centres
+/// (constant beyond the first and last centre). Equal rates: a copy. O(n + n_out).
+std::vector<double> resample_trace(std::span<const double> y, double fs_in, double fs_out);
+/// Counts per frame at fs_in as counts per frame at fs_out (n_out frames): each input frame's
+/// count is spread uniformly over its interval and summed over each output frame, so the total
+/// within the common span is kept. O(n + n_out).
+std::vector<double> rebin_counts(std::span<const double> counts, double fs_in, double fs_out,
+                                 std::int64_t n_out);
+
+// ---------------------------------------------------------------------------------------------
+// Finding and choosing shipped models
+// ---------------------------------------------------------------------------------------------
+
+/// The folders searched for spike models, in order: $NEURODL_MODEL_DIR alone when set;
+/// otherwise <executable dir>/models/spikes, <executable dir>/../share/neurodl/models/spikes,
+/// and the source tree's models/spikes compiled in at configure time.
+std::vector<std::filesystem::path> spike_model_search_path();
+/// The `*.h5` files of the first folder of spike_model_search_path() that has any, sorted.
+/// Throws IoError listing the folders searched when none has.
+std::vector<std::filesystem::path> find_spike_models();
+
+/// Index of the model for data at `sample_rate_hz`: the nearest frame rate (in log rate; ties to
+/// the higher rate), then among models at that rate the nearest noise level (in log noise; ties
+/// to the noisier model). `noise_at(F)` gives the data's noise level after resampling to F (it
+/// is called once, for the chosen rate). Throws ConfigError for an empty bank.
+std::size_t select_spike_model(const std::vector<SpikeModelInfo>& bank, double sample_rate_hz,
+                               const std::function<double(double)>& noise_at);
+
+/// Gives the spike-inference registry's "deep" method its factory (spikes/registry.hpp). Called
+/// by front ends that link neurodl::nets (an explicit call, because a static initialiser in a
+/// static library is dropped by the linker when nothing references its object file).
+void register_deep_spike_inference();
+
+}  // namespace neurodl::nets

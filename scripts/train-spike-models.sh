@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Reproduces the shipped deep spike-inference models (models/spikes/, docs/spikes.md "Deep
+# model"): one `neurodl train-spikes` per frame rate × noise level, on every ground-truth dataset,
+# seed 0, deterministic (one torch thread), so a rerun with the same LibTorch build gives the
+# same weights. About 40 s per model on one core of the 2-core reference machine.
+#   scripts/train-spike-models.sh [BUILD_DIR]          (default build; JOBS=2 runs two at once)
+# Run from anywhere; the data path recorded in each model is ../shared/data/groundtruth, relative
+# to the repository root.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-build}
+cd "$root"
+neurodl=$(cd "$build" && pwd)/neurodl
+data=${DATA:-../shared/data/groundtruth}
+out=${OUT:-models/spikes}
+[ -d "$data" ] || { echo "no ground truth at $data (set DATA)"; exit 2; }
+mkdir -p "$out"
+for fs in 7.5 15 30 60; do
+  for noise in 0.5 1 2 4 8; do
+    echo "$fs $noise"
+  done
+done | xargs -P "${JOBS:-1}" -n 2 sh -c \
+  '"$0" train-spikes --data "$1" --fs "$3" --noise "$4" --seed 0 --threads 1 --quiet \
+     -o "$2/deep_fs$3_noise$4.h5" && echo "$2/deep_fs$3_noise$4.h5"' "$neurodl" "$data" "$out"
+du -ch "$out"/*.h5 | tail -1

@@ -1,0 +1,908 @@
+// Supervised spike inference (nets/spike_net.hpp; docs/spikes.md, "Deep model"). The recipe is
+// CASCADE's (Rupprecht et al. 2021, Nat Neurosci 24:1324): one model per frame rate and noise
+// level, trained on ground-truth traces resampled to that rate with white noise added up to that
+// noise level. The network is small enough to train in about a minute on two CPU cores, and it
+// is applied to whole traces as convolutions (the dense layer over a window is a convolution
+// whose kernel spans the window), which costs one window's worth of work per frame only once.
+
+#include "neurodl/nets/spike_net.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+#include <map>
+#include <numeric>
+
+#include <torch/torch.h>
+
+#include "neurodl/core/error.hpp"
+#include "neurodl/core/random.hpp"
+#include "neurodl/core/threads.hpp"
+#include "neurodl/io/model_file.hpp"
+#include "neurodl/io/registry.hpp"
+#include "neurodl/nets/train.hpp"
+#include "neurodl/spikes/dff.hpp"
+#include "neurodl/spikes/oasis.hpp"
+#include "neurodl/spikes/registry.hpp"
+#include "torch_guard.hpp"
+
+#ifndef NEURODL_VERSION
+#define NEURODL_VERSION "unknown"
+#endif
+#ifndef NEURODL_SOURCE_MODEL_DIR
+#define NEURODL_SOURCE_MODEL_DIR ""
+#endif
+
+namespace neurodl::nets {
+namespace {
+
+namespace fs = std::filesystem;
+constexpr char kComponent[] = "nets.spike_net";
+constexpr char kFormat[] = "neurodl-spike-net";
+// ν = 100·median|Δy|/√fs for white noise of s.d. σ: median|N(0, 2σ²)| = 0.6745·√2·σ, so
+// ν = 95.39·σ/√fs (σ as a fraction of F0, ν in %·s^-½).
+constexpr double kNoiseLevelPerSd = 100.0 * 0.6744897501960817 * 1.4142135623730951;
+// Frames predicted per forward pass (bounds the memory of the whole-trace path to ~10 MB per
+// layer and column).
+constexpr std::int64_t kChunkFrames = 1 << 16;
+
+/// Sizes of the network; stored in every model file so later shapes still load.
+struct SpikeArch {
+  std::int64_t window = 64, before = 32;
+  std::int64_t c1 = 16, c2 = 16, c3 = 8, k1 = 15, k2 = 9, k3 = 5, hidden = 32;
+  std::int64_t after() const { return window - 1 - before; }
+  std::int64_t l1() const { return window - k1 + 1; }
+  std::int64_t l2() const { return l1() - k2 + 1; }
+  std::int64_t l3() const { return l2() - k3 + 1; }
+  std::string name() const {
+    return "conv1d-w" + std::to_string(window) + "-c" + std::to_string(c1) + "." +
+           std::to_string(c2) + "." + std::to_string(c3) + "-k" + std::to_string(k1) + "." +
+           std::to_string(k2) + "." + std::to_string(k3) + "-h" + std::to_string(hidden);
+  }
+  nlohmann::json to_json() const {
+    return {{"window", window}, {"before", before}, {"channels", {c1, c2, c3}},
+            {"kernels", {k1, k2, k3}}, {"hidden", hidden}};
+  }
+  static SpikeArch from_json(const nlohmann::json& j) {
+    SpikeArch a;
+    a.window = j.at("window");
+    a.before = j.at("before");
+    a.c1 = j.at("channels").at(0);
+    a.c2 = j.at("channels").at(1);
+    a.c3 = j.at("channels").at(2);
+    a.k1 = j.at("kernels").at(0);
+    a.k2 = j.at("kernels").at(1);
+    a.k3 = j.at("kernels").at(2);
+    a.hidden = j.at("hidden");
+    return a;
+  }
+  bool valid() const {
+    return window > 0 && before >= 0 && after() >= 0 && c1 > 0 && c2 > 0 && c3 > 0 && k1 > 0 &&
+           k2 > 0 && k3 > 0 && hidden > 0 && l3() >= 1;
+  }
+};
+
+/// The network: x̃ = x/x_scale; three valid Conv1d + ELU; a dense layer over the window (ELU);
+/// one linear output, times y_scale (expected spikes per frame).
+class SpikeConvNet : public Net {
+ public:
+  explicit SpikeConvNet(const SpikeArch& a) : a_(a) {
+    namespace nn = torch::nn;
+    conv1_ = register_module("conv1", nn::Conv1d(nn::Conv1dOptions(1, a.c1, a.k1)));
+    conv2_ = register_module("conv2", nn::Conv1d(nn::Conv1dOptions(a.c1, a.c2, a.k2)));
+    conv3_ = register_module("conv3", nn::Conv1d(nn::Conv1dOptions(a.c2, a.c3, a.k3)));
+    fc_ = register_module("fc", nn::Linear(a.c3 * a.l3(), a.hidden));
+    out_ = register_module("out", nn::Linear(a.hidden, 1));
+    x_scale_ = register_buffer("x_scale", torch::ones({1}));
+    y_scale_ = register_buffer("y_scale", torch::ones({1}));
+  }
+  /// x: B × 1 × W windows → B × 1.
+  torch::Tensor forward(const torch::Tensor& x) override {
+    auto h = torch::elu(fc_(features(x).flatten(1)));
+    return out_(h) * y_scale_;
+  }
+  /// x: N × 1 × (T + W − 1), the padded traces → N × T, every frame at once: the dense layer's
+  /// weights (hidden × c3·L3) viewed as a Conv1d kernel (hidden × c3 × L3) give, at frame t,
+  /// exactly the dense layer applied to frame t's window.
+  torch::Tensor forward_trace(const torch::Tensor& x) {
+    auto h = features(x);
+    h = torch::elu(torch::conv1d(h, fc_->weight.view({a_.hidden, a_.c3, a_.l3()}), fc_->bias));
+    return (torch::conv1d(h, out_->weight.view({1, a_.hidden, 1}), out_->bias) * y_scale_).squeeze(1);
+  }
+  ComputeCost cost() const override {
+    ComputeCost c;
+    c.layers.push_back(elementwise_cost("scale x/x_scale", a_.window));
+    c.layers.push_back(conv1d_cost("conv1", 1, a_.c1, a_.k1, a_.window));
+    c.layers.push_back(elementwise_cost("elu1", a_.c1 * a_.l1()));
+    c.layers.push_back(conv1d_cost("conv2", a_.c1, a_.c2, a_.k2, a_.l1()));
+    c.layers.push_back(elementwise_cost("elu2", a_.c2 * a_.l2()));
+    c.layers.push_back(conv1d_cost("conv3", a_.c2, a_.c3, a_.k3, a_.l2()));
+    c.layers.push_back(elementwise_cost("elu3", a_.c3 * a_.l3()));
+    c.layers.push_back(linear_cost("fc", a_.c3 * a_.l3(), a_.hidden));
+    c.layers.push_back(elementwise_cost("elu4", a_.hidden));
+    c.layers.push_back(linear_cost("out", a_.hidden, 1));
+    c.layers.push_back(elementwise_cost("scale ·y_scale", 1));
+    return c;
+  }
+  void set_scaling(double x_scale, double y_scale) {
+    torch::NoGradGuard g;
+    x_scale_.fill_(x_scale);
+    y_scale_.fill_(y_scale);
+  }
+  const SpikeArch& arch() const { return a_; }
+
+ private:
+  torch::Tensor features(const torch::Tensor& x) {
+    auto h = torch::elu(conv1_(x / x_scale_));
+    h = torch::elu(conv2_(h));
+    return torch::elu(conv3_(h));
+  }
+  SpikeArch a_;
+  torch::nn::Conv1d conv1_{nullptr}, conv2_{nullptr}, conv3_{nullptr};
+  torch::nn::Linear fc_{nullptr}, out_{nullptr};
+  torch::Tensor x_scale_, y_scale_;
+};
+
+void check_rate(double fs, const std::string& field) {
+  check(std::isfinite(fs) && fs > 0, ErrorKind::config,
+        {.component = kComponent, .what = "frame rate must be positive", .expected = "> 0",
+         .got = std::to_string(fs), .unit = "Hz", .field = field});
+}
+
+/// The finite frames of column j before its trailing NaN padding; NaN/Inf inside is an error.
+std::vector<double> column_prefix(const MatrixF& m, Eigen::Index j) {
+  Eigen::Index n = m.rows();
+  while (n > 0 && std::isnan(m(n - 1, j))) --n;
+  std::vector<double> v(static_cast<std::size_t>(n));
+  for (Eigen::Index t = 0; t < n; ++t) {
+    check(std::isfinite(m(t, j)), ErrorKind::config,
+          {.component = kComponent, .what = "non-finite ΔF/F inside a trace (only trailing NaN padding is allowed)",
+           .got = "unit " + std::to_string(j) + ", frame " + std::to_string(t)});
+    v[static_cast<std::size_t>(t)] = m(t, j);
+  }
+  return v;
+}
+
+double median(std::vector<double> v) {
+  if (v.empty()) return kNaN;
+  const auto mid = v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2);
+  std::nth_element(v.begin(), mid, v.end());
+  if (v.size() % 2) return *mid;
+  return 0.5 * (*mid + *std::max_element(v.begin(), mid));
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Resampling
+// ---------------------------------------------------------------------------------------------
+
+std::int64_t resampled_length(std::int64_t n, double fs_in, double fs_out) {
+  check_rate(fs_in, "fs_in");
+  check_rate(fs_out, "fs_out");
+  const double v = static_cast<double>(n) * fs_out / fs_in;
+  return std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(v - 1e-9)));
+}
+
+std::vector<double> resample_trace(std::span<const double> y, double fs_in, double fs_out) {
+  const auto n = static_cast<std::int64_t>(y.size());
+  check(n >= 1, ErrorKind::shape, {.component = kComponent, .what = "empty trace"});
+  const std::int64_t m = resampled_length(n, fs_in, fs_out);
+  if (fs_in == fs_out) return {y.begin(), y.end()};
+  std::vector<double> out(static_cast<std::size_t>(m));
+  if (fs_out < fs_in) {
+    // Overlap-weighted mean of the input frames [j/fs_in, (j+1)/fs_in) inside output frame k
+    // (a box filter against aliasing); the last output frame may be only partly covered.
+    const double end = static_cast<double>(n) / fs_in;
+    for (std::int64_t k = 0; k < m; ++k) {
+      const double a = static_cast<double>(k) / fs_out;
+      const double b = std::min(static_cast<double>(k + 1) / fs_out, end);
+      double sum = 0, w = 0;
+      for (auto j = std::clamp<std::int64_t>(static_cast<std::int64_t>(a * fs_in) - 1, 0, n - 1);
+           j < n && static_cast<double>(j) / fs_in < b; ++j) {
+        const double overlap = std::min(b, static_cast<double>(j + 1) / fs_in) -
+                               std::max(a, static_cast<double>(j) / fs_in);
+        if (overlap > 0) {
+          sum += y[static_cast<std::size_t>(j)] * overlap;
+          w += overlap;
+        }
+      }
+      out[static_cast<std::size_t>(k)] = w > 0 ? sum / w : y[static_cast<std::size_t>(n - 1)];
+    }
+  } else {
+    // Linear interpolation between input frame centres (i + ½)/fs_in.
+    for (std::int64_t k = 0; k < m; ++k) {
+      const double u = (static_cast<double>(k) + 0.5) / fs_out * fs_in - 0.5;
+      if (u <= 0) {
+        out[static_cast<std::size_t>(k)] = y[0];
+      } else if (u >= static_cast<double>(n - 1)) {
+        out[static_cast<std::size_t>(k)] = y[static_cast<std::size_t>(n - 1)];
+      } else {
+        const auto i = static_cast<std::int64_t>(u);
+        const double f = u - static_cast<double>(i);
+        out[static_cast<std::size_t>(k)] =
+            (1 - f) * y[static_cast<std::size_t>(i)] + f * y[static_cast<std::size_t>(i + 1)];
+      }
+    }
+  }
+  return out;
+}
+
+std::vector<double> rebin_counts(std::span<const double> counts, double fs_in, double fs_out,
+                                 std::int64_t n_out) {
+  check_rate(fs_in, "fs_in");
+  check_rate(fs_out, "fs_out");
+  const auto n = static_cast<std::int64_t>(counts.size());
+  std::vector<double> out(static_cast<std::size_t>(std::max<std::int64_t>(n_out, 0)), 0.0);
+  if (fs_in == fs_out) {
+    std::copy_n(counts.begin(), std::min(n, n_out), out.begin());
+    return out;
+  }
+  // Two pointers over the input frames i and output frames k; each overlap moves the fraction
+  // (overlap · fs_in) of input frame i's count into output frame k.
+  std::int64_t i = 0, k = 0;
+  while (i < n && k < n_out) {
+    const double a = std::max(static_cast<double>(i) / fs_in, static_cast<double>(k) / fs_out);
+    const double bi = static_cast<double>(i + 1) / fs_in, bk = static_cast<double>(k + 1) / fs_out;
+    const double b = std::min(bi, bk);
+    if (b > a) out[static_cast<std::size_t>(k)] += counts[static_cast<std::size_t>(i)] * (b - a) * fs_in;
+    if (bi <= bk) ++i;
+    else ++k;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ground truth
+// ---------------------------------------------------------------------------------------------
+
+std::vector<GroundTruthTrace> read_ground_truth(const fs::path& folder,
+                                                const std::vector<std::string>& exclude) {
+  check(fs::is_directory(folder), ErrorKind::io,
+        {.component = kComponent, .what = "ground-truth folder not found", .file = folder.string()});
+  std::vector<fs::path> dirs;
+  for (const auto& e : fs::directory_iterator(folder))
+    if (e.is_directory()) dirs.push_back(e.path());
+  std::sort(dirs.begin(), dirs.end());
+  std::vector<std::string> names;
+  for (const auto& d : dirs) {
+    const std::string name = d.filename().string();
+    names.push_back(name.substr(0, name.find('-')));
+  }
+  for (const auto& x : exclude) {
+    const bool known = std::any_of(dirs.begin(), dirs.end(), [&](const fs::path& d) {
+      const std::string name = d.filename().string();
+      return name == x || name.substr(0, name.find('-')) == x;
+    });
+    std::string valid;
+    for (const auto& n : names) valid += (valid.empty() ? "" : ",") + n;
+    check(known, ErrorKind::config,
+          {.component = kComponent, .what = "unknown dataset to exclude", .expected = "one of " + valid,
+           .got = x, .file = folder.string(), .field = "--exclude"});
+  }
+  std::vector<GroundTruthTrace> out;
+  for (std::size_t d = 0; d < dirs.size(); ++d) {
+    const std::string full = dirs[d].filename().string();
+    if (std::find(exclude.begin(), exclude.end(), names[d]) != exclude.end() ||
+        std::find(exclude.begin(), exclude.end(), full) != exclude.end())
+      continue;
+    std::vector<fs::path> files;
+    for (const auto& e : fs::directory_iterator(dirs[d]))
+      if (e.path().extension() == ".mat") files.push_back(e.path());
+    std::sort(files.begin(), files.end());
+    for (const auto& f : files) {
+      for (const Recording& rec : io::read_recordings(f)) {
+        const auto it = rec.truth.find("spike_counts");
+        if (it == rec.truth.end()) continue;
+        for (Eigen::Index j = 0; j < rec.activity.cols(); ++j) {
+          GroundTruthTrace tr{names[d], f.string(), rec.sample_rate_hz, {}, {}};
+          for (Eigen::Index t = 0; t < rec.activity.rows(); ++t) {
+            const float v = rec.activity(t, j);
+            if (!std::isfinite(v)) break;
+            tr.dff.push_back(v);
+            tr.spikes.push_back(it->second(t, j));
+          }
+          if (tr.dff.size() >= 128) out.push_back(std::move(tr));
+        }
+      }
+    }
+  }
+  check(!out.empty(), ErrorKind::io,
+        {.component = kComponent, .what = "no ground-truth traces (CAttached .mat in DSxx-* folders)",
+         .file = folder.string()});
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Options
+// ---------------------------------------------------------------------------------------------
+
+std::vector<OptionSpec> option_specs(SpikeNetOptions& o) {
+  const double inf = std::numeric_limits<double>::infinity();
+  return {
+      {"sample_rate_hz", "frame rate of the model; training traces are resampled to it", "Hz",
+       &o.sample_rate_hz, 0.1, 10000, {}, "--fs"},
+      {"noise_level", "noise level of the model (CASCADE's ν); white noise is added up to it",
+       "%·s^-1/2", &o.noise_level, 1e-3, 1000, {}, "--noise"},
+      {"noise_tolerance", "skip training traces whose noise level exceeds noise × this", "",
+       &o.noise_tolerance, 1.0, inf},
+      {"noise_copies", "independent noise draws per training trace", "", &o.noise_copies, 1, 100},
+      {"target_smoothing_s", "s.d. of the Gaussian that smooths the target spike counts", "s",
+       &o.target_smoothing_s, 0, 10},
+      {"windows", "training windows drawn per model (equal shares per dataset)", "", &o.windows,
+       1, 1e9},
+      {"val_fraction", "last fraction of each trace used for early stopping", "", &o.val_fraction,
+       0, 0.5},
+      {"epochs", "maximum epochs over the drawn windows", "", &o.epochs, 1, 100000},
+      {"batch", "mini-batch size", "", &o.batch, 1, 1e7},
+      {"lr", "AdamW learning rate (cosine schedule)", "", &o.lr, 0, 10},
+      {"weight_decay", "AdamW decoupled weight decay", "", &o.weight_decay, 0, 10},
+      {"patience", "early-stopping patience (0: off)", "epochs", &o.patience, 0, 100000},
+      {"seed", "seed of window draw, noise, weights and batch order", "", &o.seed},
+      {"deterministic", "one torch thread and deterministic algorithms (identical reruns)", "",
+       &o.deterministic},
+      {"device", "training device", "", &o.device, -inf, inf, {"cpu", "auto", "cuda"}},
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// SpikeNet
+// ---------------------------------------------------------------------------------------------
+
+struct SpikeNet::Impl {
+  std::shared_ptr<SpikeConvNet> net;
+  SpikeModelInfo info;
+  SpikeNetOptions options;
+  nlohmann::json training = nlohmann::json::object();
+
+  /// N × 1 × (T + W − 1) padded traces (CPU) → N × T predictions ≥ 0 (CPU), in time chunks.
+  torch::Tensor run(const torch::Tensor& padded) const {
+    const SpikeArch& a = net->arch();
+    const std::int64_t total = padded.size(2) - (a.window - 1);
+    std::vector<torch::Tensor> parts;
+    for (std::int64_t s = 0; s < total; s += kChunkFrames) {
+      const std::int64_t len = std::min(kChunkFrames, total - s);
+      parts.push_back(net->forward_trace(padded.narrow(2, s, len + a.window - 1)));
+    }
+    return torch::cat(parts, 1).clamp_min(0.0);
+  }
+};
+
+SpikeNet SpikeNet::train(const std::vector<GroundTruthTrace>& traces, const SpikeNetOptions& o,
+                         const std::string& command) {
+  check_rate(o.sample_rate_hz, "--fs");
+  check(std::isfinite(o.noise_level) && o.noise_level > 0, ErrorKind::config,
+        {.component = kComponent, .what = "noise level must be positive", .got = std::to_string(o.noise_level),
+         .field = "--noise"});
+  check(o.noise_copies >= 1 && o.windows >= 1 && o.epochs >= 1 && o.batch >= 1 &&
+            o.val_fraction >= 0 && o.val_fraction <= 0.5 && o.noise_tolerance >= 1 &&
+            o.target_smoothing_s >= 0,
+        ErrorKind::config, {.component = kComponent, .what = "bad training options",
+                            .expected = "copies, windows, epochs, batch ≥ 1; val_fraction in [0, 0.5]; noise_tolerance ≥ 1"});
+  const auto t0 = std::chrono::steady_clock::now();
+  const SpikeArch a;
+  const double F = o.sample_rate_hz;
+  const double target_nu = o.noise_level;
+
+  // 1. Resample, add noise, smooth targets; concatenate every noisy copy with its own edge
+  //    padding (before/after frames) so a window never reaches into a neighbouring trace.
+  std::vector<float> X, Y;
+  struct Segment {
+    std::size_t dataset;
+    std::int64_t begin, n;
+  };
+  std::vector<Segment> segs;
+  std::vector<std::string> datasets;
+  std::int64_t used = 0, noisier = 0, too_short = 0;
+  std::map<std::string, std::int64_t> used_per_dataset;
+  double sum_sq = 0, sum = 0;
+  std::int64_t count = 0;
+  for (std::size_t k = 0; k < traces.size(); ++k) {
+    const auto& tr = traces[k];
+    check_rate(tr.sample_rate_hz, tr.source);
+    check(tr.dff.size() == tr.spikes.size(), ErrorKind::shape,
+          {.component = kComponent, .what = "ΔF/F and spike counts differ in length",
+           .expected = std::to_string(tr.dff.size()), .got = std::to_string(tr.spikes.size()),
+           .file = tr.source});
+    std::vector<double> y(tr.dff.begin(), tr.dff.end()), s(tr.spikes.begin(), tr.spikes.end());
+    if (y.empty()) {
+      ++too_short;
+      continue;
+    }
+    std::vector<double> yr = resample_trace(y, tr.sample_rate_hz, F);
+    const auto n = static_cast<std::int64_t>(yr.size());
+    if (n < 2 * a.window) {
+      ++too_short;
+      continue;
+    }
+    const double nu = spikes::cascade_noise_level(yr, F);
+    if (!(nu <= target_nu * o.noise_tolerance)) {
+      ++noisier;
+      continue;
+    }
+    std::vector<double> target = rebin_counts(s, tr.sample_rate_hz, F, n);
+    spikes::smooth_spikes(target, F, o.target_smoothing_s);
+    // Independent white noise adds in quadrature to the trace's own: ν² → ν² + ν_add².
+    const double nu_add = std::sqrt(std::max(0.0, target_nu * target_nu - nu * nu));
+    const double sd_add = nu_add * std::sqrt(F) / kNoiseLevelPerSd;
+    auto it = std::find(datasets.begin(), datasets.end(), tr.dataset);
+    const std::size_t d = static_cast<std::size_t>(it - datasets.begin());
+    if (it == datasets.end()) datasets.push_back(tr.dataset);
+    ++used;
+    ++used_per_dataset[tr.dataset];
+    Rng rng(o.seed, 1 + k);
+    for (std::int64_t c = 0; c < o.noise_copies; ++c) {
+      std::vector<float> noisy(static_cast<std::size_t>(n));
+      for (std::int64_t t = 0; t < n; ++t)
+        noisy[static_cast<std::size_t>(t)] =
+            static_cast<float>(yr[static_cast<std::size_t>(t)] + sd_add * rng.normal());
+      X.insert(X.end(), static_cast<std::size_t>(a.before), noisy.front());
+      Y.insert(Y.end(), static_cast<std::size_t>(a.before), 0.0f);
+      segs.push_back({d, static_cast<std::int64_t>(X.size()), n});
+      for (std::int64_t t = 0; t < n; ++t) {
+        const float v = noisy[static_cast<std::size_t>(t)];
+        X.push_back(v);
+        Y.push_back(static_cast<float>(target[static_cast<std::size_t>(t)]));
+        sum += v;
+        sum_sq += static_cast<double>(v) * v;
+        ++count;
+      }
+      X.insert(X.end(), static_cast<std::size_t>(a.after()), noisy.back());
+      Y.insert(Y.end(), static_cast<std::size_t>(a.after()), 0.0f);
+    }
+  }
+  check(used > 0, ErrorKind::config,
+        {.component = kComponent,
+         .what = "no training trace at or below the target noise level (noise is only added)",
+         .expected = "ν ≤ " + std::to_string(target_nu * o.noise_tolerance),
+         .got = std::to_string(noisier) + " noisier, " + std::to_string(too_short) + " too short",
+         .unit = "%·s^-1/2", .field = "--noise"});
+
+  // 2. Rows: the last val_fraction of each segment (after a one-window gap) validates; training
+  //    windows are drawn with equal shares per dataset, so large datasets do not dominate.
+  std::vector<std::vector<std::int64_t>> train_pool(datasets.size());
+  std::vector<std::int64_t> val_pool;
+  for (const auto& sg : segs) {
+    const auto n_val = static_cast<std::int64_t>(std::floor(o.val_fraction * static_cast<double>(sg.n)));
+    const std::int64_t n_train = n_val > 0 ? std::max<std::int64_t>(0, sg.n - n_val - a.window) : sg.n;
+    for (std::int64_t t = 0; t < n_train; ++t) train_pool[sg.dataset].push_back(sg.begin + t);
+    for (std::int64_t t = sg.n - n_val; t < sg.n; ++t) val_pool.push_back(sg.begin + t);
+  }
+  std::vector<std::int64_t> train_rows, val_rows;
+  const std::int64_t share = std::max<std::int64_t>(1, o.windows / static_cast<std::int64_t>(datasets.size()));
+  for (std::size_t d = 0; d < datasets.size(); ++d) {
+    auto& pool = train_pool[d];
+    if (static_cast<std::int64_t>(pool.size()) <= share) {
+      train_rows.insert(train_rows.end(), pool.begin(), pool.end());
+      continue;
+    }
+    Rng rng(o.seed, 1000003 + d);
+    // Partial Fisher–Yates: the first `share` entries become a uniform draw without replacement.
+    for (std::int64_t i = 0; i < share; ++i) {
+      const auto j = i + static_cast<std::int64_t>(rng.below(pool.size() - static_cast<std::size_t>(i)));
+      std::swap(pool[static_cast<std::size_t>(i)], pool[static_cast<std::size_t>(j)]);
+      train_rows.push_back(pool[static_cast<std::size_t>(i)]);
+    }
+  }
+  const std::int64_t max_val = std::max<std::int64_t>(1, o.windows / 4);
+  if (static_cast<std::int64_t>(val_pool.size()) > max_val) {
+    const double step = static_cast<double>(val_pool.size()) / static_cast<double>(max_val);
+    for (std::int64_t i = 0; i < max_val; ++i)
+      val_rows.push_back(val_pool[static_cast<std::size_t>(static_cast<double>(i) * step)]);
+  } else {
+    val_rows = val_pool;
+  }
+  check(!train_rows.empty(), ErrorKind::config,
+        {.component = kComponent, .what = "no training windows (traces too short for the validation split)"});
+
+  // 3. Scaling buffers: x by the s.d. of the training ΔF/F, y by the s.d. of the drawn targets.
+  const double x_mean = sum / static_cast<double>(count);
+  const double x_sd = std::sqrt(std::max(sum_sq / static_cast<double>(count) - x_mean * x_mean, 1e-12));
+  double ys = 0, yss = 0;
+  for (auto r : train_rows) {
+    ys += Y[static_cast<std::size_t>(r)];
+    yss += static_cast<double>(Y[static_cast<std::size_t>(r)]) * Y[static_cast<std::size_t>(r)];
+  }
+  const double y_mean = ys / static_cast<double>(train_rows.size());
+  const double y_sd = std::sqrt(std::max(yss / static_cast<double>(train_rows.size()) - y_mean * y_mean, 1e-12));
+
+  SpikeNet model;
+  model.impl_ = std::make_shared<Impl>();
+  auto& m = *model.impl_;
+  m.options = o;
+  TrainResult res;
+  detail::torch_guard(kComponent, [&] {
+    seed_torch(o.seed, o.deterministic);
+    const torch::Device device = choose_device(o.device);
+    m.net = std::make_shared<SpikeConvNet>(a);
+    m.net->set_scaling(x_sd, y_sd);
+    m.net->to(device);
+    const Eigen::Map<const MatrixF> xm(X.data(), static_cast<Eigen::Index>(X.size()), 1);
+    const Eigen::Map<const MatrixF> ym(Y.data(), static_cast<Eigen::Index>(Y.size()), 1);
+    WindowedData data(xm, ym, a.before, a.after(), device);
+    TrainOptions t;
+    t.epochs = o.epochs;
+    t.batch = o.batch;
+    t.lr = o.lr;
+    t.weight_decay = o.weight_decay;
+    t.optimizer = "adamw";
+    t.schedule = "cosine";
+    t.patience = o.patience;
+    t.loss = Loss::mse;
+    t.seed = o.seed;
+    t.deterministic = o.deterministic;
+    t.label = "train-spikes";
+    res = nets::train(*m.net, data, train_rows, val_rows, t);
+    m.net->to(torch::kCPU);
+    m.net->eval();
+  });
+
+  m.info.architecture = a.name();
+  m.info.sample_rate_hz = F;
+  m.info.noise_level = target_nu;
+  m.info.training_datasets = datasets;
+  m.info.neurodl_version = NEURODL_VERSION;
+  m.info.seed = o.seed;
+  m.info.training_command = command;
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  m.training = {{"traces_used", used},
+                {"traces_skipped_noisier", noisier},
+                {"traces_skipped_short", too_short},
+                {"traces_per_dataset", used_per_dataset},
+                {"frames", count},
+                {"train_windows", train_rows.size()},
+                {"val_windows", val_rows.size()},
+                {"x_scale", x_sd},
+                {"y_scale", y_sd},
+                {"mean_target", y_mean},
+                {"epochs_run", res.epochs_run},
+                {"best_epoch", res.best_epoch},
+                {"train_loss", res.train_loss},
+                {"val_loss", res.val_loss},
+                {"train_seconds", res.seconds},
+                {"seconds", secs}};
+  return model;
+}
+
+ModelState SpikeNet::state() const {
+  check(impl_ && impl_->net, ErrorKind::config, {.component = kComponent, .what = "model is not trained"});
+  const auto& m = *impl_;
+  ModelState st;
+  st.model = kSpikeNetModel;
+  SpikeNetOptions copy = m.options;
+  st.params = {{"format", kFormat},
+               {"format_version", m.info.format_version},
+               {"architecture", m.info.architecture},
+               {"architecture_shape", m.net->arch().to_json()},
+               {"sample_rate_hz", m.info.sample_rate_hz},
+               {"noise_level_pct_per_sqrt_s", m.info.noise_level},
+               {"training_datasets", m.info.training_datasets},
+               {"neurodl_version", m.info.neurodl_version},
+               {"seed", m.info.seed},
+               {"training_command", m.info.training_command},
+               {"output", "expected spikes per frame (>= 0) at the input's frame rate"},
+               {"options", option_values(option_specs(copy))},
+               {"training", m.training}};
+  nlohmann::json shapes = nlohmann::json::object();
+  auto put = [&](const std::string& key, const torch::Tensor& t) {
+    auto c = t.detach().to(torch::kCPU, torch::kFloat64).contiguous();
+    const std::int64_t rows = c.dim() <= 1 ? 1 : c.size(0);
+    MatrixD arr(rows, c.numel() / rows);
+    std::copy(c.data_ptr<double>(), c.data_ptr<double>() + c.numel(), arr.data());
+    st.arrays[key] = arr;
+    shapes[key] = c.sizes().vec();
+  };
+  for (const auto& item : m.net->named_parameters()) put("param." + item.key(), item.value());
+  for (const auto& item : m.net->named_buffers()) put("buffer." + item.key(), item.value());
+  st.params["shapes"] = shapes;
+  return st;
+}
+
+SpikeNet SpikeNet::from_state(const ModelState& st, const std::string& source) {
+  auto fail = [&](const std::string& what, const std::string& field, const std::string& expected = {},
+                  const std::string& got = {}) {
+    raise(ErrorKind::io, {.component = kComponent, .what = what, .expected = expected, .got = got,
+                          .file = source, .field = field});
+  };
+  if (st.model != kSpikeNetModel) fail("not a spike model", "model", kSpikeNetModel, st.model);
+  const auto& p = st.params;
+  if (!p.is_object() || !p.contains("format_version") || !p["format_version"].is_number_integer())
+    fail("missing or malformed metadata", "params.format_version");
+  const std::int64_t version = p["format_version"];
+  if (version != kSpikeNetFormatVersion)
+    fail("unsupported spike model format version", "params.format_version",
+         std::to_string(kSpikeNetFormatVersion), std::to_string(version));
+  SpikeNet model;
+  model.impl_ = std::make_shared<Impl>();
+  auto& m = *model.impl_;
+  std::string field;
+  try {
+    field = "params.architecture_shape";
+    const SpikeArch a = SpikeArch::from_json(p.at("architecture_shape"));
+    if (!a.valid()) fail("invalid network shape", field);
+    field = "params.sample_rate_hz";
+    m.info.sample_rate_hz = p.at("sample_rate_hz").get<double>();
+    if (!(m.info.sample_rate_hz > 0)) fail("frame rate must be positive", field);
+    field = "params.noise_level_pct_per_sqrt_s";
+    m.info.noise_level = p.at("noise_level_pct_per_sqrt_s").get<double>();
+    if (!(m.info.noise_level > 0)) fail("noise level must be positive", field);
+    field = "params.architecture";
+    m.info.architecture = p.at("architecture").get<std::string>();
+    field = "params.training_datasets";
+    m.info.training_datasets = p.at("training_datasets").get<std::vector<std::string>>();
+    field = "params.neurodl_version";
+    m.info.neurodl_version = p.value("neurodl_version", std::string());
+    field = "params.seed";
+    m.info.seed = p.value("seed", std::uint64_t{0});
+    field = "params.training_command";
+    m.info.training_command = p.value("training_command", std::string());
+    field = "params.options";
+    if (p.contains("options")) apply_options(option_specs(m.options), p["options"], kComponent);
+    m.training = p.value("training", nlohmann::json::object());
+    m.net = std::make_shared<SpikeConvNet>(a);
+  } catch (const nlohmann::json::exception& e) {
+    fail(std::string("missing or malformed metadata (") + e.what() + ")", field);
+  } catch (const ConfigError& e) {
+    fail(std::string("bad metadata: ") + e.what(), field);
+  }
+  torch::NoGradGuard no_grad;
+  auto load = [&](const std::string& key, torch::Tensor& t) {
+    const auto it = st.arrays.find(key);
+    if (it == st.arrays.end()) fail("missing weights", "arrays/" + key);
+    if (it->second.size() != t.numel())
+      fail("weights of the wrong size", "arrays/" + key, std::to_string(t.numel()),
+           std::to_string(it->second.size()));
+    if (!it->second.allFinite()) fail("non-finite weights", "arrays/" + key);
+    t.copy_(torch::from_blob(const_cast<double*>(it->second.data()), t.sizes(), torch::kFloat64));
+  };
+  for (auto& item : m.net->named_parameters()) load("param." + item.key(), item.value());
+  for (auto& item : m.net->named_buffers()) load("buffer." + item.key(), item.value());
+  m.net->eval();
+  return model;
+}
+
+SpikeNet SpikeNet::load(const fs::path& path) {
+  return from_state(io::read_model(path), path.string());
+}
+
+void SpikeNet::save(const fs::path& path) const { io::write_model(path, state()); }
+
+const SpikeModelInfo& SpikeNet::info() const {
+  check(impl_ != nullptr, ErrorKind::config, {.component = kComponent, .what = "model is not trained"});
+  return impl_->info;
+}
+const nlohmann::json& SpikeNet::training() const {
+  check(impl_ != nullptr, ErrorKind::config, {.component = kComponent, .what = "model is not trained"});
+  return impl_->training;
+}
+ComputeCost SpikeNet::cost() const {
+  check(impl_ && impl_->net, ErrorKind::config, {.component = kComponent, .what = "model is not trained"});
+  return impl_->net->cost();
+}
+
+std::vector<double> SpikeNet::predict_trace(std::span<const double> y, double fs) const {
+  check(impl_ && impl_->net, ErrorKind::config, {.component = kComponent, .what = "model is not trained"});
+  check_rate(fs, "--fs");
+  const auto n = static_cast<std::int64_t>(y.size());
+  check(n >= 2, ErrorKind::shape, {.component = kComponent, .what = "trace too short", .expected = ">= 2 frames",
+                                   .got = std::to_string(n)});
+  for (std::int64_t t = 0; t < n; ++t)
+    check(std::isfinite(y[static_cast<std::size_t>(t)]), ErrorKind::config,
+          {.component = kComponent, .what = "non-finite ΔF/F", .got = "frame " + std::to_string(t)});
+  const auto& m = *impl_;
+  const SpikeArch& a = m.net->arch();
+  const double F = m.info.sample_rate_hz;
+  const std::vector<double> yr = resample_trace(y, fs, F);
+  const auto nr = static_cast<std::int64_t>(yr.size());
+  std::vector<float> padded;
+  padded.reserve(static_cast<std::size_t>(nr + a.window - 1));
+  padded.insert(padded.end(), static_cast<std::size_t>(a.before), static_cast<float>(yr.front()));
+  for (double v : yr) padded.push_back(static_cast<float>(v));
+  padded.insert(padded.end(), static_cast<std::size_t>(a.after()), static_cast<float>(yr.back()));
+  std::vector<double> pr(static_cast<std::size_t>(nr));
+  detail::torch_guard(kComponent, [&] {
+    torch::NoGradGuard no_grad;
+    const auto x = torch::from_blob(padded.data(), {1, 1, static_cast<std::int64_t>(padded.size())},
+                                    torch::kFloat32);
+    const auto out = m.run(x).to(torch::kFloat64).contiguous();
+    std::copy_n(out.data_ptr<double>(), nr, pr.begin());
+  });
+  if (F == fs) return pr;
+  if (F > fs) return rebin_counts(pr, F, fs, n);  // finer model frames: sum into input frames
+  // Coarser model frames: interpolate the rate (spikes/s) at the input frames.
+  for (double& v : pr) v *= F;
+  std::vector<double> r = resample_trace(pr, F, fs);
+  r.resize(static_cast<std::size_t>(n), r.back());
+  for (double& v : r) v /= fs;
+  return r;
+}
+
+MatrixF SpikeNet::predict(const MatrixF& dff, double fs) const {
+  check(dff.rows() > 0 && dff.cols() > 0, ErrorKind::shape,
+        {.component = kComponent, .what = "empty ΔF/F matrix"});
+  torch::set_num_threads(std::max(1, num_threads()));
+  MatrixF out = MatrixF::Constant(dff.rows(), dff.cols(), std::numeric_limits<float>::quiet_NaN());
+  for (Eigen::Index j = 0; j < dff.cols(); ++j) {
+    const std::vector<double> y = column_prefix(dff, j);
+    if (y.empty()) continue;
+    check(y.size() >= 2, ErrorKind::shape,
+          {.component = kComponent, .what = "trace too short", .expected = ">= 2 frames",
+           .got = "unit " + std::to_string(j) + ": " + std::to_string(y.size())});
+    const std::vector<double> p = predict_trace(y, fs);
+    for (std::size_t t = 0; t < p.size(); ++t) out(static_cast<Eigen::Index>(t), j) = static_cast<float>(p[t]);
+  }
+  return out;
+}
+
+std::vector<double> SpikeNet::predict_windows(const MatrixF& w) const {
+  check(impl_ && impl_->net, ErrorKind::config, {.component = kComponent, .what = "model is not trained"});
+  check(w.cols() == impl_->net->arch().window, ErrorKind::shape,
+        {.component = kComponent, .what = "window length", .expected = std::to_string(impl_->net->arch().window),
+         .got = std::to_string(w.cols())});
+  std::vector<double> out(static_cast<std::size_t>(w.rows()));
+  detail::torch_guard(kComponent, [&] {
+    torch::NoGradGuard no_grad;
+    const auto x = to_tensor(w, torch::kCPU).unsqueeze(1);
+    const auto y = impl_->net->forward(x).clamp_min(0.0).to(torch::kFloat64).contiguous();
+    std::copy_n(y.data_ptr<double>(), w.rows(), out.begin());
+  });
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shipped models and the "deep" method
+// ---------------------------------------------------------------------------------------------
+
+std::vector<fs::path> spike_model_search_path() {
+  if (const char* env = std::getenv("NEURODL_MODEL_DIR"); env && *env) return {fs::path(env)};
+  std::vector<fs::path> dirs;
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    dirs.push_back(exe.parent_path() / "models" / "spikes");
+    dirs.push_back(exe.parent_path() / ".." / "share" / "neurodl" / "models" / "spikes");
+  }
+  if (std::string(NEURODL_SOURCE_MODEL_DIR).size() > 0) dirs.emplace_back(NEURODL_SOURCE_MODEL_DIR);
+  return dirs;
+}
+
+namespace {
+std::vector<fs::path> models_in(const fs::path& dir) {
+  std::vector<fs::path> files;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return files;
+  for (const auto& e : fs::directory_iterator(dir, ec))
+    if (e.path().extension() == ".h5") files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  return files;
+}
+}  // namespace
+
+std::vector<fs::path> find_spike_models() {
+  std::string searched;
+  for (const auto& d : spike_model_search_path()) {
+    auto files = models_in(d);
+    if (!files.empty()) return files;
+    searched += (searched.empty() ? "" : ", ") + d.string();
+  }
+  raise(ErrorKind::io, {.component = kComponent, .what = "no spike models (*.h5) found",
+                        .expected = "models in one of " + searched, .got = "none",
+                        .field = "NEURODL_MODEL_DIR or --model"});
+}
+
+std::size_t select_spike_model(const std::vector<SpikeModelInfo>& bank, double fs,
+                               const std::function<double(double)>& noise_at) {
+  check(!bank.empty(), ErrorKind::config, {.component = kComponent, .what = "no models to choose from"});
+  check_rate(fs, "--fs");
+  // Nearest frame rate in log rate; ties go to the higher rate (less temporal detail is lost).
+  double best_rate = bank[0].sample_rate_hz, best_d = std::numeric_limits<double>::infinity();
+  for (const auto& m : bank) {
+    const double d = std::abs(std::log(m.sample_rate_hz / fs));
+    if (d < best_d - 1e-12 || (std::abs(d - best_d) <= 1e-12 && m.sample_rate_hz > best_rate)) {
+      best_d = d;
+      best_rate = m.sample_rate_hz;
+    }
+  }
+  const double nu = noise_at(best_rate);
+  std::size_t best = bank.size();
+  best_d = std::numeric_limits<double>::infinity();
+  for (std::size_t i = 0; i < bank.size(); ++i) {
+    if (bank[i].sample_rate_hz != best_rate) continue;
+    // Unknown noise (a flat trace): the quietest model.
+    const double d = std::isfinite(nu) && nu > 0 ? std::abs(std::log(bank[i].noise_level / nu))
+                                                 : bank[i].noise_level;
+    if (best == bank.size() || d < best_d - 1e-12 ||
+        (std::abs(d - best_d) <= 1e-12 && bank[i].noise_level > bank[best].noise_level)) {
+      best_d = d;
+      best = i;
+    }
+  }
+  return best;
+}
+
+namespace {
+
+/// The "deep" spike-inference method: the nearest shipped model (or the --model file/folder).
+class DeepSpikeInference : public spikes::SpikeInference {
+ public:
+  spikes::DeconvolveResult infer(const MatrixF& dff, const spikes::InferenceOptions& o) const override {
+    const double fs = o.oasis.sample_rate_hz;
+    check_rate(fs, "--fs");
+    check(dff.rows() > 0 && dff.cols() > 0, ErrorKind::shape,
+          {.component = kComponent, .what = "empty ΔF/F matrix"});
+    std::vector<std::vector<double>> cols(static_cast<std::size_t>(dff.cols()));
+    for (Eigen::Index j = 0; j < dff.cols(); ++j) cols[static_cast<std::size_t>(j)] = column_prefix(dff, j);
+
+    std::vector<fs::path> files;
+    std::string how = "automatic";
+    if (o.model.empty()) {
+      files = find_spike_models();
+    } else if (fs::is_directory(o.model)) {
+      files = models_in(o.model);
+      check(!files.empty(), ErrorKind::io, {.component = kComponent, .what = "no spike models (*.h5) in folder",
+                                            .file = o.model, .field = "--model"});
+      how = "automatic (--model folder)";
+    } else {
+      files = {fs::path(o.model)};
+      how = "--model";
+    }
+    std::vector<SpikeNet> bank;
+    std::vector<SpikeModelInfo> infos;
+    for (const auto& f : files) {
+      bank.push_back(SpikeNet::load(f));
+      infos.push_back(bank.back().info());
+    }
+    // The data's noise level as the model would see it: each trace resampled to the model rate,
+    // the median over traces.
+    auto noise_at = [&](double F) {
+      std::vector<double> nus;
+      for (const auto& c : cols)
+        if (c.size() >= 2) {
+          const double v = spikes::cascade_noise_level(resample_trace(c, fs, F), F);
+          if (std::isfinite(v)) nus.push_back(v);
+        }
+      return median(nus);
+    };
+    const std::size_t pick = bank.size() == 1 ? 0 : select_spike_model(infos, fs, noise_at);
+    const SpikeNet& net = bank[pick];
+
+    spikes::DeconvolveResult res;
+    res.spikes = net.predict(dff, fs);
+    for (std::size_t j = 0; j < cols.size(); ++j) {
+      spikes::UnitFit u;
+      u.n_frames = static_cast<std::int64_t>(cols[j].size());
+      u.noise_level = cols[j].size() >= 2 ? spikes::cascade_noise_level(cols[j], fs) : kNaN;
+      double total = 0;
+      for (Eigen::Index t = 0; t < u.n_frames; ++t) total += res.spikes(t, static_cast<Eigen::Index>(j));
+      u.spike_rate_hz = u.n_frames > 0 ? total * fs / static_cast<double>(u.n_frames) : kNaN;
+      res.units.push_back(u);
+    }
+    const auto& info = net.info();
+    details_ = {{"model_file", files[pick].string()},
+                {"selection", how},
+                {"model_sample_rate_hz", info.sample_rate_hz},
+                {"model_noise_level_pct_per_sqrt_s", info.noise_level},
+                {"data_noise_level_at_model_rate", noise_at(info.sample_rate_hz)},
+                {"architecture", info.architecture},
+                {"training_datasets", info.training_datasets},
+                {"format_version", info.format_version}};
+    return res;
+  }
+  nlohmann::json details() const override { return details_; }
+
+ private:
+  mutable nlohmann::json details_;
+};
+
+}  // namespace
+
+void register_deep_spike_inference() {
+  spikes::register_spike_method(
+      "deep", {"supervised 1-D CNN trained on ground truth (CASCADE-style); the model nearest in "
+               "frame rate and noise level, or --model FILE|FOLDER",
+               [] { return std::make_unique<DeepSpikeInference>(); }});
+}
+
+}  // namespace neurodl::nets

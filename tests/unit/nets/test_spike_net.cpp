@@ -1,0 +1,337 @@
+// Tests of the deep spike model (nets/spike_net.hpp): resampling, training on the simulator's
+// calcium preset against a trivial baseline, the whole-trace path against the windowed one, the
+// model file and its metadata, automatic model selection, the shipped weights through the
+// spike-inference registry, and the one-line errors for bad model files.
+
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <numeric>
+
+#include <gtest/gtest.h>
+
+#include "neurodl/core/error.hpp"
+#include "neurodl/core/filesystem.hpp"  // test_support.hpp uses remove_tree without including it
+#include "neurodl/eval/spikefinder.hpp"
+#include "neurodl/io/model_file.hpp"
+#include "neurodl/io/registry.hpp"
+#include "neurodl/nets/spike_net.hpp"
+#include "neurodl/spikes/dff.hpp"
+#include "neurodl/spikes/registry.hpp"
+#include "test_support.hpp"
+
+using namespace neurodl;
+using nets::SpikeNet;
+
+namespace {
+
+/// The simulator's `calcium` preset (double-exponential kernels with τ_d ~ U(0.3, 1) s, frame
+/// averaging, saturation, drift, bursty rates), run through the CLI because nets does not link
+/// the simulator. Returns one recording: activity T × units ΔF/F, truth spike_counts T × units.
+Recording simulate_calcium(const test::ScratchDir& dir, int units, int seed, double fs, int frames) {
+  const auto file = dir / ("cal" + std::to_string(seed) + ".h5");
+  const std::string cmd = std::string(NEURODL_EXE) + " simulate --preset calcium --units " +
+                          std::to_string(units) + " --fs " + std::to_string(fs) + " --frames " +
+                          std::to_string(frames) + " --seed " + std::to_string(seed) +
+                          " --quiet -o " + file.string() + " 2>&1";
+  if (std::system(cmd.c_str()) != 0) return {};
+  return io::read_recordings(file).at(0);
+}
+
+std::vector<nets::GroundTruthTrace> to_traces(const Recording& rec, int groups) {
+  std::vector<nets::GroundTruthTrace> out;
+  const MatrixF& truth = rec.truth.at("spike_counts");
+  for (Eigen::Index j = 0; j < rec.activity.cols(); ++j) {
+    nets::GroundTruthTrace t{"SIM" + std::to_string(j % groups), "sim", rec.sample_rate_hz, {}, {}};
+    for (Eigen::Index i = 0; i < rec.activity.rows(); ++i) {
+      t.dff.push_back(rec.activity(i, j));
+      t.spikes.push_back(truth(i, j));
+    }
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+/// A small, fast training configuration (seconds on one core).
+nets::SpikeNetOptions quick_options(double fs, double noise) {
+  nets::SpikeNetOptions o;
+  o.sample_rate_hz = fs;
+  o.noise_level = noise;
+  o.windows = 8000;
+  o.epochs = 3;
+  o.noise_copies = 1;
+  return o;
+}
+
+/// A model trained once on simulated calcium and shared by the tests below.
+struct Trained {
+  Recording test;
+  SpikeNet net;
+  double noise = 0;
+  bool ok = false;
+};
+const Trained& trained() {
+  static const Trained t = [] {
+    Trained r;
+    static test::ScratchDir dir;
+    const Recording train = simulate_calcium(dir, 16, 11, 30.0, 6000);
+    r.test = simulate_calcium(dir, 8, 12, 30.0, 6000);
+    if (train.activity.size() == 0 || r.test.activity.size() == 0) return r;
+    // The model's noise level: above every training trace's own (noise is only added).
+    const Eigen::VectorXd nu = spikes::cascade_noise_level(train.activity, 30.0);
+    r.noise = 1.2 * nu.maxCoeff();
+    r.net = SpikeNet::train(to_traces(train, 4), quick_options(30.0, r.noise), "unit test");
+    r.ok = true;
+    return r;
+  }();
+  return t;
+}
+
+double mean_r(const MatrixF& truth, const MatrixF& pred, double fs) {
+  return eval::spikefinder_score(truth, pred, fs).mean_correlation;
+}
+
+}  // namespace
+
+TEST(SpikeNetResample, KeepsConstantsCountsAndRamps) {
+  std::vector<double> c(100, 2.5);
+  for (double fo : {7.5, 30.0, 100.0, 158.0})
+    for (double v : nets::resample_trace(c, 30.0, fo)) EXPECT_NEAR(v, 2.5, 1e-12) << fo;
+  EXPECT_EQ(nets::resampled_length(100, 30.0, 15.0), 50);
+  EXPECT_EQ(nets::resampled_length(100, 30.0, 7.5), 25);
+  EXPECT_EQ(nets::resampled_length(101, 30.0, 15.0), 51);
+  // A ramp at frame centres is reproduced exactly by interpolation inside the trace.
+  std::vector<double> ramp(50);
+  for (int i = 0; i < 50; ++i) ramp[i] = (i + 0.5) / 10.0;  // time of frame i's centre at 10 Hz
+  const auto up = nets::resample_trace(ramp, 10.0, 40.0);
+  for (std::size_t k = 2; k + 2 < up.size(); ++k) EXPECT_NEAR(up[k], (k + 0.5) / 40.0, 1e-12);
+  // Downsampling by 2 averages pairs.
+  const auto down = nets::resample_trace(ramp, 10.0, 5.0);
+  for (std::size_t k = 0; k < down.size(); ++k) EXPECT_NEAR(down[k], 0.5 * (ramp[2 * k] + ramp[2 * k + 1]), 1e-12);
+  // Counts are conserved over the common span, both ways.
+  std::vector<double> n(300);
+  for (int i = 0; i < 300; ++i) n[i] = (i * 7) % 5 == 0 ? 1.0 : 0.0;
+  const double total = std::accumulate(n.begin(), n.end(), 0.0);
+  for (double fo : {7.5, 25.0, 60.0, 158.0}) {
+    const auto r = nets::rebin_counts(n, 30.0, fo, nets::resampled_length(300, 30.0, fo));
+    EXPECT_NEAR(std::accumulate(r.begin(), r.end(), 0.0), total, 1e-9) << fo;
+  }
+  const auto same = nets::rebin_counts(n, 30.0, 30.0, 300);
+  EXPECT_EQ(same, n);
+}
+
+/// Trained for a few seconds on the simulator's calcium preset and scored with the Spikefinder
+/// metric on 8 new units: the network must beat the rectified first difference of ΔF/F (the
+/// trivial deconvolution) by 0.05 in mean r. With ~2,000 bins per unit the s.e. of one unit's
+/// r is ≈ 0.02, so 0.05 on the mean of 8 units is far above chance differences.
+TEST(SpikeNet, RecoversSimulatedSpikesBetterThanTrivialBaseline) {
+  const auto& t = trained();
+  if (!t.ok) GTEST_SKIP() << "simulator not available";
+  const MatrixF& x = t.test.activity;
+  const MatrixF pred = t.net.predict(x, 30.0);
+  ASSERT_EQ(pred.rows(), x.rows());
+  ASSERT_EQ(pred.cols(), x.cols());
+  EXPECT_TRUE(pred.allFinite());
+  EXPECT_GE(pred.minCoeff(), 0.0f);
+  MatrixF diff = MatrixF::Zero(x.rows(), x.cols());
+  for (Eigen::Index t2 = 1; t2 < x.rows(); ++t2)
+    diff.row(t2) = (x.row(t2) - x.row(t2 - 1)).cwiseMax(0.0f);
+  const MatrixF& truth = t.test.truth.at("spike_counts");
+  const double r_deep = mean_r(truth, pred, 30.0), r_diff = mean_r(truth, diff, 30.0);
+  std::printf("simulated calcium: deep r = %.3f, rectified difference r = %.3f\n", r_deep, r_diff);
+  EXPECT_GT(r_deep, r_diff + 0.05);
+  // Calibrated: expected spikes per frame, so the total count is within a factor 2 of the truth.
+  const double ratio = pred.cast<double>().sum() / truth.cast<double>().sum();
+  EXPECT_GT(ratio, 0.5);
+  EXPECT_LT(ratio, 2.0);
+}
+
+TEST(SpikeNet, WholeTracePathEqualsWindowedForward) {
+  const auto& t = trained();
+  if (!t.ok) GTEST_SKIP() << "simulator not available";
+  std::vector<double> y(400);
+  for (int i = 0; i < 400; ++i) y[i] = t.test.activity(i, 0);
+  const auto p = t.net.predict_trace(y, 30.0);  // model rate: no resampling
+  MatrixF w(400, 64);
+  for (int i = 0; i < 400; ++i)
+    for (int k = 0; k < 64; ++k) w(i, k) = static_cast<float>(y[std::clamp(i - 32 + k, 0, 399)]);
+  const auto q = t.net.predict_windows(w);
+  for (int i = 0; i < 400; ++i) EXPECT_NEAR(p[i], q[i], 1e-5 + 1e-4 * std::abs(q[i])) << i;
+}
+
+TEST(SpikeNet, FileRoundTripKeepsWeightsAndMetadata) {
+  const auto& t = trained();
+  if (!t.ok) GTEST_SKIP() << "simulator not available";
+  test::ScratchDir dir;
+  t.net.save(dir / "m.h5");
+  const SpikeNet back = SpikeNet::load(dir / "m.h5");
+  EXPECT_EQ(back.info().format_version, nets::kSpikeNetFormatVersion);
+  EXPECT_EQ(back.info().sample_rate_hz, 30.0);
+  EXPECT_EQ(back.info().noise_level, t.noise);
+  EXPECT_EQ(back.info().training_datasets, (std::vector<std::string>{"SIM0", "SIM1", "SIM2", "SIM3"}));
+  EXPECT_EQ(back.info().training_command, "unit test");
+  EXPECT_EQ(back.info().architecture, t.net.info().architecture);
+  EXPECT_EQ(back.info().seed, 0u);
+  EXPECT_FALSE(back.info().neurodl_version.empty());
+  EXPECT_EQ(back.cost().params(), t.net.cost().params());
+  EXPECT_GT(back.cost().params(), 5000);
+  EXPECT_LT(back.cost().params(), 50000);
+  const auto st = io::read_model(dir / "m.h5");
+  EXPECT_EQ(st.model, "spike-net");
+  EXPECT_TRUE(st.params.contains("training"));
+  std::vector<double> y(300);
+  for (int i = 0; i < 300; ++i) y[i] = t.test.activity(i, 1);
+  const auto a = t.net.predict_trace(y, 22.0), b = back.predict_trace(y, 22.0);
+  ASSERT_EQ(a.size(), 300u);
+  for (int i = 0; i < 300; ++i) EXPECT_NEAR(a[i], b[i], 1e-6);
+}
+
+TEST(SpikeNet, TrainingIsDeterministicWithASeed) {
+  test::ScratchDir dir;
+  const Recording rec = simulate_calcium(dir, 4, 5, 15.0, 1500);
+  if (rec.activity.size() == 0) GTEST_SKIP() << "simulator not available";
+  auto o = quick_options(15.0, 5.0);
+  o.windows = 1500;
+  o.epochs = 1;
+  const auto a = SpikeNet::train(to_traces(rec, 2), o).state();
+  const auto b = SpikeNet::train(to_traces(rec, 2), o).state();
+  EXPECT_TRUE(a.arrays == b.arrays);
+  o.seed = 1;
+  const auto c = SpikeNet::train(to_traces(rec, 2), o).state();
+  EXPECT_FALSE(a.arrays == c.arrays);
+}
+
+TEST(SpikeNet, SelectionPicksNearestRateThenNoise) {
+  std::vector<nets::SpikeModelInfo> bank;
+  for (double f : {7.5, 15.0, 30.0, 60.0})
+    for (double n : {1.0, 2.0, 4.0}) {
+      nets::SpikeModelInfo i;
+      i.sample_rate_hz = f;
+      i.noise_level = n;
+      bank.push_back(i);
+    }
+  double asked = 0;
+  auto pick = [&](double fs, double noise) {
+    const auto k = nets::select_spike_model(bank, fs, [&](double F) {
+      asked = F;
+      return noise;
+    });
+    return std::make_pair(bank[k].sample_rate_hz, bank[k].noise_level);
+  };
+  EXPECT_EQ(pick(25.0, 3.1), std::make_pair(30.0, 4.0));  // |ln 4/3.1| < |ln 2/3.1|
+  EXPECT_EQ(asked, 30.0);                                 // noise measured at the chosen rate
+  EXPECT_EQ(pick(10.0, 1.3), std::make_pair(7.5, 1.0));   // ln(10/7.5) < ln(15/10)
+  EXPECT_EQ(pick(158.0, 0.4), std::make_pair(60.0, 1.0));
+  EXPECT_EQ(pick(3.0, 50.0), std::make_pair(7.5, 4.0));
+  EXPECT_EQ(pick(2.0 * std::sqrt(15.0 * 30.0) / 2.0, std::sqrt(2.0 * 4.0)),
+            std::make_pair(30.0, 4.0));                   // ties go up
+  EXPECT_THROW(nets::select_spike_model({}, 30.0, [](double) { return 1.0; }), ConfigError);
+}
+
+/// The committed weights (models/spikes) load from the build, carry their metadata, and run
+/// through `make_spike_inference("deep")` with the input's shape and NaN padding kept.
+TEST(SpikeNet, ShippedModelsRunThroughTheRegistry) {
+  std::vector<std::filesystem::path> files;
+  try {
+    files = nets::find_spike_models();
+  } catch (const IoError& e) {
+    FAIL() << "shipped spike models not found: " << e.what();
+  }
+  double total_bytes = 0;
+  for (const auto& f : files) {
+    const auto m = SpikeNet::load(f);
+    EXPECT_EQ(m.info().format_version, nets::kSpikeNetFormatVersion) << f;
+    EXPECT_GT(m.info().sample_rate_hz, 0) << f;
+    EXPECT_GT(m.info().noise_level, 0) << f;
+    EXPECT_FALSE(m.info().training_datasets.empty()) << f;
+    EXPECT_NE(m.info().training_command.find("train-spikes"), std::string::npos) << f;
+    total_bytes += static_cast<double>(std::filesystem::file_size(f));
+  }
+  EXPECT_LT(total_bytes, 5e6);
+  nets::register_deep_spike_inference();
+  const auto method = spikes::make_spike_inference("deep");
+  MatrixF x(900, 3);
+  for (Eigen::Index t = 0; t < 900; ++t)
+    for (Eigen::Index j = 0; j < 3; ++j)
+      x(t, j) = static_cast<float>(0.3 * std::exp(-static_cast<double>((t + 100 * j) % 90) / 20.0) +
+                                   0.02 * std::sin(0.7 * t * (j + 1)));
+  for (Eigen::Index t = 800; t < 900; ++t) x(t, 2) = NAN;  // padding of a shorter trace
+  spikes::InferenceOptions o;
+  o.oasis.sample_rate_hz = 20.0;
+  const auto res = method->infer(x, o);
+  ASSERT_EQ(res.spikes.rows(), 900);
+  ASSERT_EQ(res.spikes.cols(), 3);
+  ASSERT_EQ(res.units.size(), 3u);
+  for (Eigen::Index t = 0; t < 900; ++t)
+    for (Eigen::Index j = 0; j < 3; ++j) {
+      if (j == 2 && t >= 800) {
+        EXPECT_TRUE(std::isnan(res.spikes(t, j)));
+      } else {
+        EXPECT_TRUE(std::isfinite(res.spikes(t, j)));
+        EXPECT_GE(res.spikes(t, j), 0.0f);
+      }
+    }
+  EXPECT_EQ(res.units[2].n_frames, 800);
+  const auto d = method->details();
+  EXPECT_EQ(d["selection"], "automatic");
+  EXPECT_EQ(d["format_version"], nets::kSpikeNetFormatVersion);
+}
+
+TEST(SpikeNet, BadModelFilesGiveOneLineErrorsNamingFileAndField) {
+  const auto& t = trained();
+  if (!t.ok) GTEST_SKIP() << "simulator not available";
+  test::ScratchDir dir;
+  test::expect_error_naming<IoError>([&] { SpikeNet::load(dir / "missing.h5"); }, dir / "missing.h5", "");
+  {
+    std::ofstream f(dir / "corrupt.h5", std::ios::binary);
+    f << "this is not an HDF5 file at all";
+  }
+  test::expect_error_naming<IoError>([&] { SpikeNet::load(dir / "corrupt.h5"); }, dir / "corrupt.h5", "");
+  auto st = t.net.state();
+  st.params["format_version"] = 2;
+  io::write_model(dir / "v2.h5", st);
+  test::expect_error_naming<IoError>([&] { SpikeNet::load(dir / "v2.h5"); }, dir / "v2.h5",
+                                     "params.format_version: unsupported spike model format version (expected 1, got 2)");
+  st = t.net.state();
+  st.params.erase("sample_rate_hz");
+  io::write_model(dir / "norate.h5", st);
+  test::expect_error_naming<IoError>([&] { SpikeNet::load(dir / "norate.h5"); }, dir / "norate.h5",
+                                     "params.sample_rate_hz");
+  st = t.net.state();
+  st.arrays.erase("param.fc.weight");
+  io::write_model(dir / "noweights.h5", st);
+  test::expect_error_naming<IoError>([&] { SpikeNet::load(dir / "noweights.h5"); }, dir / "noweights.h5",
+                                     "param.fc.weight");
+  st = t.net.state();
+  st.model = "ridge";
+  io::write_model(dir / "ridge.h5", st);
+  test::expect_error_naming<IoError>([&] { SpikeNet::load(dir / "ridge.h5"); }, dir / "ridge.h5", "not a spike model");
+  for (const char* f : {"missing.h5", "corrupt.h5", "v2.h5", "norate.h5"}) {
+    try {
+      SpikeNet::load(dir / f);
+    } catch (const Error& e) {
+      EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << e.what();
+    }
+  }
+  // NaN inside a trace (not trailing padding) names the unit and frame.
+  MatrixF x = MatrixF::Constant(200, 2, 0.1f);
+  x(50, 1) = NAN;
+  try {
+    t.net.predict(x, 30.0);
+    ADD_FAILURE() << "no error for NaN inside a trace";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("unit 1, frame 50"), std::string::npos) << e.what();
+  }
+}
+
+TEST(SpikeNet, TrainingNeedsTracesAtOrBelowTheTargetNoise) {
+  const auto& t = trained();
+  if (!t.ok) GTEST_SKIP() << "simulator not available";
+  auto o = quick_options(30.0, 1e-3);
+  try {
+    SpikeNet::train(to_traces(t.test, 2), o);
+    ADD_FAILURE() << "no error";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("--noise"), std::string::npos) << e.what();
+  }
+}
