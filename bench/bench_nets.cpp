@@ -1,14 +1,17 @@
-// Training throughput of the bottleneck network through neurodl's engine (nets::train), for the
-// side-by-side comparison with the same network in PyTorch (bench/nets_vs_pytorch.py, run by
-// bench/run_nets_bench.sh).
+// Training throughput of neurodl's engine (nets::train) for the side-by-side comparison with the
+// same networks in PyTorch (bench/nets_vs_pytorch.py, run by bench/run_nets_bench.sh).
 //
-//   bench_nets DIR [--threads N] [--t T] [--p P] [--q Q] [--k K] [--hidden H] [--batch B]
+//   bench_nets DIR [--model bottleneck|image-net] [--device cpu|cuda] [--threads N] [--t T]
+//                  [--p P] [--q Q] [--k K] [--hidden H] [--side S] [--channels C] [--batch B]
 //                  [--epochs E] [--seed S]
 //
-// Writes to DIR: x.npy (T × p), y.npy (T × q), order.npy (epochs × T, the engine's batch order),
-// init_<param>.npy (initial weights, float32), scaling buffers buf_<name>.npy, and
-// cpp.json {steps, seconds, steps_per_s, epoch_loss[]}. The Python side trains the same network
-// from the same weights in the same order, so equal seeds must give equal losses.
+// bottleneck: X (T × p) → k latents → Y (T × q), MSE. image-net: S × S white-noise images →
+// conv core (C channels, kernels 5 and 3) and factorised readout → q Poisson neurons, Poisson
+// loss + L1 penalty on masks and feature weights.
+// Writes to DIR: x.npy, y.npy, order.npy (epochs × T, the engine's batch order),
+// init_<param>.npy (initial weights, float32), buffers buf_<name>.npy, and cpp.json {model,
+// steps, seconds, steps_per_s, epoch_loss[], ...}. The Python side trains the same network from
+// the same weights in the same order, so equal seeds must give equal losses.
 
 #include <chrono>
 #include <cstdio>
@@ -28,50 +31,82 @@ using namespace neurodl::nets;
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: bench_nets DIR [--threads N] [--t T] [--p P] [--q Q] [--k K] [--hidden H] [--batch B] [--epochs E] [--seed S]\n");
+    std::fprintf(stderr, "usage: bench_nets DIR [--model bottleneck|image-net] [--device cpu|cuda] [--threads N] [--t T] "
+                         "[--p P] [--q Q] [--k K] [--hidden H] [--side S] [--channels C] [--batch B] [--epochs E] [--seed S]\n");
     return 2;
   }
   const std::string dir = argv[1];
-  std::int64_t threads = 2, t = 8192, p = 64, q = 256, k = 8, hidden = 128, batch = 256, epochs = 5;
+  std::string model = "bottleneck", device_name = "cpu";
+  std::int64_t threads = 2, t = -1, p = 64, q = -1, k = 8, hidden = 128, side = 32, channels = 8, batch = -1, epochs = 5;
   std::uint64_t seed = 0;
   for (int i = 2; i + 1 < argc; i += 2) {
-    const std::string a = argv[i];
-    const std::int64_t v = std::stoll(argv[i + 1]);
+    const std::string a = argv[i], value = argv[i + 1];
+    if (a == "--model") { model = value; continue; }
+    if (a == "--device") { device_name = value; continue; }
+    const std::int64_t v = std::stoll(value);
     if (a == "--threads") threads = v;
     else if (a == "--t") t = v;
     else if (a == "--p") p = v;
     else if (a == "--q") q = v;
     else if (a == "--k") k = v;
     else if (a == "--hidden") hidden = v;
+    else if (a == "--side") side = v;
+    else if (a == "--channels") channels = v;
     else if (a == "--batch") batch = v;
     else if (a == "--epochs") epochs = v;
     else if (a == "--seed") seed = static_cast<std::uint64_t>(v);
+    else { std::fprintf(stderr, "bench_nets: unknown option %s\n", a.c_str()); return 2; }
   }
+  const bool image = model == "image-net";
+  if (!image && model != "bottleneck") { std::fprintf(stderr, "bench_nets: unknown model %s\n", model.c_str()); return 2; }
+  if (t < 0) t = image ? 2048 : 8192;
+  if (q < 0) q = image ? 64 : 256;
+  if (batch < 0) batch = image ? 64 : 256;
+  if (image) p = side * side;
   set_num_threads(static_cast<int>(threads));
+  const torch::Device device = choose_device(device_name);
 
-  // Data: Y a noisy nonlinear function of a k-dimensional projection of X.
   Rng rng(seed);
-  MatrixF x(t, p), w(p, k), v(k, q);
+  MatrixF x(t, p), y;
   for (Eigen::Index i = 0; i < x.size(); ++i) x.data()[i] = static_cast<float>(rng.normal());
-  for (Eigen::Index i = 0; i < w.size(); ++i) w.data()[i] = static_cast<float>(rng.normal() / std::sqrt(p));
-  for (Eigen::Index i = 0; i < v.size(); ++i) v.data()[i] = static_cast<float>(rng.normal());
-  MatrixF y = (x * w).array().tanh().matrix() * v;
-  for (Eigen::Index i = 0; i < y.size(); ++i) y.data()[i] += static_cast<float>(0.5 * rng.normal());
+  if (image) {
+    // Poisson counts of q neurons with random linear filters: rate exp(0.3·w·x / ‖w‖).
+    MatrixF w(p, q);
+    for (Eigen::Index i = 0; i < w.size(); ++i) w.data()[i] = static_cast<float>(rng.normal() / std::sqrt(p));
+    const MatrixF drive = x * w;
+    y.resize(t, q);
+    for (Eigen::Index i = 0; i < y.size(); ++i) y.data()[i] = static_cast<float>(rng.poisson(std::exp(0.3 * drive.data()[i])));
+  } else {
+    // Y a noisy nonlinear function of a k-dimensional projection of X.
+    MatrixF w(p, k), v(k, q);
+    for (Eigen::Index i = 0; i < w.size(); ++i) w.data()[i] = static_cast<float>(rng.normal() / std::sqrt(p));
+    for (Eigen::Index i = 0; i < v.size(); ++i) v.data()[i] = static_cast<float>(rng.normal());
+    y = (x * w).array().tanh().matrix() * v;
+    for (Eigen::Index i = 0; i < y.size(); ++i) y.data()[i] += static_cast<float>(0.5 * rng.normal());
+  }
   io::write_npy(dir + "/x.npy", x);
   io::write_npy(dir + "/y.npy", y);
 
   seed_torch(seed, false);
-  LatentModuleShape shape{.p = p, .q = q, .k = k, .hidden = hidden};
-  auto net = std::make_shared<LatentModule>(shape);
-  // Standardisation over all rows, as the model does on its training rows.
-  auto xt = to_tensor(x, torch::kCPU), yt = to_tensor(y, torch::kCPU);
-  net->set_scaling(xt.mean(0), xt.std(0, false), yt.mean(0), yt.std(0, false));
+  std::shared_ptr<Net> net;
+  ImageNetOptions io_;
+  if (image) {
+    io_.channels = channels;
+    net = make_image_module(io_, side, side, q);
+  } else {
+    LatentModuleShape shape{.p = p, .q = q, .k = k, .hidden = hidden};
+    auto latent = std::make_shared<LatentModule>(shape);
+    // Standardisation over all rows, as the model does on its training rows.
+    auto xt = to_tensor(x, torch::kCPU), yt = to_tensor(y, torch::kCPU);
+    latent->set_scaling(xt.mean(0), xt.std(0, false), yt.mean(0), yt.std(0, false));
+    net = latent;
+  }
   for (const auto& item : net->named_parameters()) {
     auto c = item.value().detach().contiguous();
-    io::write_npy(dir + "/init_" + item.key() + ".npy", to_matrix(c.dim() == 1 ? c.unsqueeze(0) : c));
+    io::write_npy(dir + "/init_" + item.key() + ".npy", to_matrix(c.dim() == 1 ? c.unsqueeze(0) : c.reshape({c.size(0), -1})));
   }
   for (const auto& item : net->named_buffers())
-    io::write_npy(dir + "/buf_" + item.key() + ".npy", to_matrix(item.value()));
+    io::write_npy(dir + "/buf_" + item.key() + ".npy", to_matrix(item.value().reshape({1, -1})));
 
   std::vector<std::int64_t> rows(static_cast<std::size_t>(t));
   for (std::int64_t i = 0; i < t; ++i) rows[static_cast<std::size_t>(i)] = i;
@@ -94,14 +129,16 @@ int main(int argc, char** argv) {
   o.clip_norm = 0;
   o.seed = seed;
   o.label = "bench";
-  const WindowedData data(x, y, 0, 0, torch::kCPU);
+  o.loss = image ? Loss::poisson : Loss::mse;
+  const WindowedData data(x, y, 0, 0, device);
   const auto res = train(*net, data, rows, {}, o);
   const double steps_per_s = static_cast<double>(res.steps) / res.seconds;
-  nlohmann::json out = {{"steps", res.steps}, {"seconds", res.seconds}, {"steps_per_s", steps_per_s},
+  nlohmann::json out = {{"model", model}, {"device", device.str()}, {"mask_l1", io_.mask_l1}, {"feature_l1", io_.feature_l1},
+                        {"steps", res.steps}, {"seconds", res.seconds}, {"steps_per_s", steps_per_s},
                         {"epoch_loss", res.train_loss}, {"threads", threads}, {"batch", batch}, {"torch_threads", torch::get_num_threads()},
                         {"flops_per_sample", net->cost().flops()}, {"params", net->cost().params()}};
   std::ofstream(dir + "/cpp.json") << out.dump(2);
-  std::printf("neurodl (LibTorch %s): %lld steps in %.3f s = %.1f steps/s, final epoch loss %.6f\n",
-              TORCH_VERSION, static_cast<long long>(res.steps), res.seconds, steps_per_s, res.train_loss.back());
+  std::printf("neurodl %s on %s (LibTorch %s): %lld steps in %.3f s = %.1f steps/s, final epoch loss %.6f\n",
+              model.c_str(), device.str().c_str(), TORCH_VERSION, static_cast<long long>(res.steps), res.seconds, steps_per_s, res.train_loss.back());
   return 0;
 }

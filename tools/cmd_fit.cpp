@@ -27,7 +27,7 @@ using Value = std::variant<std::int64_t, std::uint64_t, double, std::string, boo
                            std::vector<double>, std::vector<std::int64_t>>;
 
 struct FitArgs {
-  std::string x, y, model, output, json;
+  std::string x, x2, y, model, output, json;
   std::uint64_t seed = 0;
   io::ReadOptions read;
   std::map<std::string, Value> values;          // one per distinct option name
@@ -65,6 +65,9 @@ Command add_fit(CLI::App& app, Common& common) {
   for (const auto& [n, f] : all_models()) names += (names.empty() ? "" : "|") + n;
   auto* sub = app.add_subcommand("fit", "fit a model predicting Y from X, cross-validated in time blocks");
   sub->add_option("--x", args->x, "features X: FILE.npy or FILE:PART (see `neurodl fit --help` footer)")->required();
+  sub->add_option("--x2", args->x2,
+                  "second input, columns appended to X (same rows); for --model joint the behaviour "
+                  "(e.g. a .npy with one row per presentation) beside the images of --x");
   sub->add_option("--y", args->y, "targets Y: FILE.npy or FILE:PART")->required();
   sub->add_option("--model", args->model, "model: " + names)->required();
   sub->add_option("-o,--output", args->output, "where to save the fitted model (.h5)")->required();
@@ -97,21 +100,38 @@ Command add_fit(CLI::App& app, Common& common) {
             bool has_seed = false;
             for (const auto& s : model->option_specs()) has_seed = has_seed || s.name == "seed";
             if (has_seed) given["seed"] = args->seed;
-            apply_options(model->option_specs(), given, "fit --model " + args->model);
 
-            const auto x = io::select_matrix(args->x, args->read);
+            auto x = io::select_matrix(args->x, args->read);
             const auto y = io::select_matrix(args->y, args->read);
             io::check_paired(x, y);
+            if (!args->x2.empty()) {
+              const auto x2 = io::select_matrix(args->x2, args->read);
+              io::check_paired(x, x2);
+              x.data.conservativeResize(Eigen::NoChange, x.data.cols() + x2.data.cols());
+              x.data.rightCols(x2.data.cols()) = x2.data;
+              // The joint model learns which columns are the second input from here.
+              if (args->model == "joint") {
+                const auto given_cols = given.value("behavior_columns", x2.data.cols());
+                if (given_cols != x2.data.cols())
+                  raise(ErrorKind::config, {.component = "fit", .what = "--behavior-columns differs from the columns of --x2",
+                                            .expected = std::to_string(x2.data.cols()), .got = std::to_string(given_cols),
+                                            .field = "--behavior-columns"});
+                given["behavior_columns"] = x2.data.cols();
+              }
+            }
+            apply_options(model->option_specs(), given, "fit --model " + args->model);
             const auto t0 = std::chrono::steady_clock::now();
             model->fit(x.data, y.data);
             const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
             ModelState state = model->state();
             state.params["x_source"] = args->x;
+            if (!args->x2.empty()) state.params["x2_source"] = args->x2;
             state.params["y_source"] = args->y;
             io::write_model(args->output, state);
             nlohmann::json s = model->summary();
             if (!s.contains("fit_seconds")) s["fit_seconds"] = seconds;
             s["x"] = args->x;
+            if (!args->x2.empty()) s["x2"] = args->x2;
             s["y"] = args->y;
             s["output"] = args->output;
             s["options"] = option_values(model->option_specs());

@@ -12,13 +12,14 @@ namespace neurodl::cli {
 
 Command add_predict(CLI::App& app, Common& common) {
   struct Args {
-    std::string model, x, output;
+    std::string model, x, x2, output;
     io::ReadOptions read;
   };
   auto args = std::make_shared<Args>();
   auto* sub = app.add_subcommand("predict", "predict targets from features with a fitted model");
   sub->add_option("model", args->model, "model file written by `neurodl fit`")->required();
   sub->add_option("--x", args->x, "features X: FILE.npy or FILE:PART, as for fit")->required();
+  sub->add_option("--x2", args->x2, "second input appended to X, as for fit (joint: the behaviour)");
   sub->add_option("-o,--output", args->output, "predictions Y-hat as .npy (time × targets, float32)")
       ->required();
   add_option_specs(sub, io::option_specs(args->read));
@@ -27,7 +28,13 @@ Command add_predict(CLI::App& app, Common& common) {
             const ModelState state = io::read_model(args->model);
             auto model = make_model(state.model);
             model->load_state(state);
-            const auto x = io::select_matrix(args->x, args->read);
+            auto x = io::select_matrix(args->x, args->read);
+            if (!args->x2.empty()) {
+              const auto x2 = io::select_matrix(args->x2, args->read);
+              io::check_paired(x, x2);
+              x.data.conservativeResize(Eigen::NoChange, x.data.cols() + x2.data.cols());
+              x.data.rightCols(x2.data.cols()) = x2.data;
+            }
             const MatrixF yhat = model->predict(x.data);
             io::write_npy(args->output, yhat);
             if (!common.quiet)

@@ -40,6 +40,11 @@ void Progress::advance(std::int64_t n) {
   draw(false);
 }
 
+void Progress::set_detail(std::string detail) {
+  std::lock_guard lock(detail_mutex_);
+  detail_ = std::move(detail);
+}
+
 void Progress::finish() {
   std::lock_guard lock(mutex_);
   if (finished_) return;
@@ -60,8 +65,13 @@ void Progress::draw(bool final) {
   std::string tail = final || frac >= 1.0 ? "done in " + seconds_text(elapsed)
                      : frac > 0           ? "ETA " + seconds_text(elapsed * (1 - frac) / frac)
                                           : "";
-  std::fprintf(stderr, "%s%s [%s] %3.0f%% %s elapsed, %s%s", tty ? "\r" : "", label_.c_str(),
-               bar.c_str(), 100 * frac, seconds_text(elapsed).c_str(), tail.c_str(),
+  std::string detail;
+  {
+    std::lock_guard lock(detail_mutex_);
+    if (!detail_.empty()) detail = " | " + detail_;
+  }
+  std::fprintf(stderr, "%s%s [%s] %3.0f%% %s elapsed, %s%s%s", tty ? "\r" : "", label_.c_str(),
+               bar.c_str(), 100 * frac, seconds_text(elapsed).c_str(), tail.c_str(), detail.c_str(),
                tty && !final ? "\x1b[K" : "\n");
   std::fflush(stderr);
   shown_ = true;

@@ -10,11 +10,15 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <limits>
+#include <map>
 
 #include "neurodl/core/error.hpp"
 #include "neurodl/core/random.hpp"
 #include "neurodl/eval/metrics.hpp"
+#include "neurodl/nets/architectures.hpp"
 #include "neurodl/nets/train.hpp"
+#include "image_core.hpp"
 #include "torch_guard.hpp"
 
 namespace neurodl::nets {
@@ -31,15 +35,6 @@ std::vector<std::int64_t> all_rows(std::int64_t n) {
   return r;
 }
 
-// Kernel side of core layer l.
-std::int64_t kernel_of(const ImageNetOptions& o, std::int64_t l) { return l == 0 ? o.kernel : o.hidden_kernel; }
-
-// Side of the core's output after valid convolutions over `side` pixels.
-std::int64_t core_side(const ImageNetOptions& o, std::int64_t side) {
-  for (std::int64_t l = 0; l < o.layers; ++l) side -= kernel_of(o, l) - 1;
-  return side;
-}
-
 void check_architecture(const ImageNetOptions& o, std::int64_t h, std::int64_t w, std::int64_t q) {
   auto bad = [](const std::string& what, const std::string& expected, const std::string& got, const std::string& field) {
     raise(ErrorKind::config, {.component = kComponent, .what = what, .expected = expected, .got = got, .field = field});
@@ -49,8 +44,8 @@ void check_architecture(const ImageNetOptions& o, std::int64_t h, std::int64_t w
   if (o.kernel < 1) bad("kernel out of range", ">= 1", std::to_string(o.kernel), "kernel");
   if (o.hidden_kernel < 1) bad("hidden_kernel out of range", ">= 1", std::to_string(o.hidden_kernel), "hidden_kernel");
   check(q >= 1, ErrorKind::shape, {.component = kComponent, .what = "Y needs at least one column", .got = std::to_string(q)});
-  const std::int64_t rf = h - core_side(o, h) + 1;  // receptive field of one core output [px]
-  if (core_side(o, h) < 1 || core_side(o, w) < 1)
+  const std::int64_t rf = h - detail::core_side(o, h) + 1;  // receptive field of one core output [px]
+  if (detail::core_side(o, h) < 1 || detail::core_side(o, w) < 1)
     bad("images smaller than the core's receptive field", ">= " + std::to_string(rf) + " px per side",
         std::to_string(h) + "×" + std::to_string(w), "kernel");
 }
@@ -62,17 +57,7 @@ class ImageModule : public Net {
   ImageModule(const ImageNetOptions& o, std::int64_t h, std::int64_t w, std::int64_t q)
       : o_(o), h_(h), w_(w), q_(q) {
     check_architecture(o, h, w, q);
-    std::int64_t c_in = 1;
-    for (std::int64_t l = 0; l < o.layers; ++l) {
-      convs_.push_back(register_module("conv" + std::to_string(l + 1),
-                                       torch::nn::Conv2d(torch::nn::Conv2dOptions(c_in, o.channels, kernel_of(o, l)))));
-      c_in = o.channels;
-    }
-    const std::int64_t s = core_side(o, h) * core_side(o, w);
-    // Scaled so that at initialisation Σ_c w_nc Σ_s m_ns F_cs has about the spread of one feature
-    // value: masks ~ N(0, 1/S), feature weights ~ N(0, 1/C).
-    mask_ = register_parameter("mask", torch::randn({q, s}) / std::sqrt(static_cast<double>(s)));
-    features_ = register_parameter("features", torch::randn({q, o.channels}) / std::sqrt(static_cast<double>(o.channels)));
+    core_ = detail::ImageCore(*this, o, h, w, q);
     bias_ = register_parameter("bias", torch::zeros({q}));
     x_stats_ = register_buffer("x_stats", torch::tensor({0.0f, 1.0f}));
     y_mean_ = register_buffer("y_mean", torch::zeros({q}));
@@ -92,11 +77,7 @@ class ImageModule : public Net {
   }
 
   torch::Tensor forward(const torch::Tensor& x) override {
-    auto f = ((x - x_stats_[0]) / x_stats_[1]).reshape({x.size(0), 1, h_, w_});
-    for (auto& conv : convs_) f = torch::elu(conv->forward(f));
-    f = f.flatten(2);                                 // B × C × S
-    auto where = torch::matmul(f, mask_.t());         // B × C × q: Σ_s m_ns F_cs
-    auto a = (where * features_.t()).sum(1) + bias_;  // B × q: Σ_c w_nc (…) + b_n
+    auto a = core_.drive((x - x_stats_[0]) / x_stats_[1]) + bias_;  // B × q
     if (positive()) return torch::nn::functional::softplus(a);
     return y_mean_ + y_scale_ * a;
   }
@@ -104,17 +85,14 @@ class ImageModule : public Net {
   ComputeCost cost() const override { return image_net_cost(o_, h_, w_, q_); }
 
   // L1 on masks and feature weights, per neuron (the loss is a mean over neurons too).
-  torch::Tensor penalty() override {
-    if (o_.mask_l1 == 0 && o_.feature_l1 == 0) return {};
-    return (o_.mask_l1 * mask_.abs().sum() + o_.feature_l1 * features_.abs().sum()) / static_cast<double>(q_);
-  }
+  torch::Tensor penalty() override { return core_.penalty(o_.mask_l1, o_.feature_l1); }
 
  private:
   bool positive() const { return o_.loss == "poisson"; }
   ImageNetOptions o_;
   std::int64_t h_, w_, q_;
-  std::vector<torch::nn::Conv2d> convs_;
-  torch::Tensor mask_, features_, bias_, x_stats_, y_mean_, y_scale_;
+  detail::ImageCore core_;
+  torch::Tensor bias_, x_stats_, y_mean_, y_scale_;
 };
 
 }  // namespace
@@ -149,6 +127,10 @@ std::vector<OptionSpec> option_specs(ImageNetOptions& o) {
   return s;
 }
 
+std::shared_ptr<Net> make_image_module(const ImageNetOptions& o, std::int64_t h, std::int64_t w, std::int64_t q) {
+  return detail::torch_guard(kComponent, [&] { return std::make_shared<ImageModule>(o, h, w, q); });
+}
+
 std::pair<std::int64_t, std::int64_t> image_size(const ImageNetOptions& o, std::int64_t p) {
   std::int64_t h = o.image_height, w = o.image_width;
   if (h == 0 && w == 0) {
@@ -173,7 +155,7 @@ ComputeCost image_net_cost(const ImageNetOptions& o, std::int64_t h, std::int64_
   c.layers.push_back(elementwise_cost("scale_x", 2 * h * w));  // (x − μ)/σ per pixel
   std::int64_t c_in = 1, hi = h, wi = w;
   for (std::int64_t l = 0; l < o.layers; ++l) {
-    const std::int64_t k = kernel_of(o, l);
+    const std::int64_t k = detail::kernel_of(o, l);
     c.layers.push_back(conv2d_cost("conv" + std::to_string(l + 1), c_in, o.channels, k, k, hi, wi));
     hi -= k - 1;
     wi -= k - 1;
@@ -194,7 +176,8 @@ ComputeCost image_net_cost(const ImageNetOptions& o, std::int64_t h, std::int64_
 struct ImageNet::Impl {
   ImageNetOptions options;
   std::shared_ptr<ImageModule> net;  // the fitted network (on the CPU)
-  VectorD cv_r2, cv_corr;
+  VectorD cv_r2, cv_corr, noise_ceiling, feve;
+  std::int64_t repeated_stimuli = 0, repeated_rows = 0;
   std::int64_t n_samples = 0, p = 0, q = 0, h = 0, w = 0, epochs_run = 0, best_epoch = 0;
   double fit_seconds = 0, train_seconds = 0, inference_seconds = 0;
   std::string device = "cpu";
@@ -275,6 +258,35 @@ struct ImageNet::Impl {
     return {net, result};
   }
 
+  // Noise ceiling and FEVE from repeated presentations: rows of X with identical pixels are
+  // presentations of the same image (what the stimulus ids of a recording encode); images shown
+  // at least twice enter (eval::fraction_explainable_variance, eval::feve with one out-of-fold
+  // prediction per presentation; Cadena et al. 2019). Undefined (NaN) without repeats.
+  void repeated_metrics(const MatrixF& x, const MatrixF& y, const MatrixF& oof) {
+    std::map<std::string, std::int64_t> id_of;
+    std::vector<std::int64_t> ids(static_cast<std::size_t>(x.rows()));
+    std::map<std::int64_t, std::int64_t> count;
+    for (Eigen::Index r = 0; r < x.rows(); ++r) {
+      const std::string key(reinterpret_cast<const char*>(x.row(r).data()), sizeof(float) * static_cast<std::size_t>(x.cols()));
+      const auto [it, added] = id_of.emplace(key, static_cast<std::int64_t>(id_of.size()));
+      ids[static_cast<std::size_t>(r)] = it->second;
+      ++count[it->second];
+    }
+    std::vector<Eigen::Index> rows;
+    std::vector<std::int64_t> kept;
+    for (Eigen::Index r = 0; r < x.rows(); ++r)
+      if (count[ids[static_cast<std::size_t>(r)]] >= 2) rows.push_back(r), kept.push_back(ids[static_cast<std::size_t>(r)]);
+    repeated_rows = static_cast<std::int64_t>(rows.size());
+    repeated_stimuli = 0;
+    for (const auto& [id, n] : count) repeated_stimuli += n >= 2;
+    noise_ceiling = feve = VectorD::Constant(y.cols(), std::numeric_limits<double>::quiet_NaN());
+    if (rows.empty()) return;
+    const MatrixF yr = y(rows, Eigen::all), pr = oof(rows, Eigen::all);
+    const auto responses = eval::group_by_stimulus(yr, kept);
+    noise_ceiling = eval::fraction_explainable_variance(responses);
+    feve = eval::feve(responses, eval::group_by_stimulus(pr, kept));
+  }
+
   void fit(const MatrixF& x, const MatrixF& y) {
     const auto t0 = Clock::now();
     check_inputs(x, y);
@@ -300,6 +312,7 @@ struct ImageNet::Impl {
       // Single-trial correlation: each row is one presentation, so Pearson r over rows pools
       // every stimulus and repeat (the Sensorium single-trial correlation).
       cv_corr = eval::pearson_r(y, oof);
+      repeated_metrics(x, y, oof);
 
       const auto t_train = Clock::now();
       std::uint64_t s = options.seed;
@@ -356,6 +369,16 @@ struct ImageNet::Impl {
     s["cv_corr"] = vec(cv_corr);
     const double corr_mean = eval::nan_mean(cv_corr);
     s["cv_corr_mean"] = std::isfinite(corr_mean) ? nlohmann::json(corr_mean) : nlohmann::json();
+    auto mean_or_null = [](const VectorD& v) {
+      const double m = v.size() ? eval::nan_mean(v) : std::numeric_limits<double>::quiet_NaN();
+      return std::isfinite(m) ? nlohmann::json(m) : nlohmann::json();
+    };
+    s["repeated_stimuli"] = repeated_stimuli;
+    s["repeated_presentations"] = repeated_rows;
+    s["noise_ceiling"] = vec(noise_ceiling);
+    s["noise_ceiling_mean"] = mean_or_null(noise_ceiling);
+    s["feve"] = vec(feve);
+    s["feve_mean"] = mean_or_null(feve);
     add_compute_summary(s, net->cost(),
                         {cv_r2.mean(), train_seconds, inference_seconds, device, options.device_power_w});
     s["epochs_run"] = epochs_run;

@@ -235,6 +235,7 @@ struct LatentNet::Impl {
         for (double v : fold_r2) mean += v / static_cast<double>(K);
         for (double v : fold_r2) var += (v - mean) * (v - mean) / static_cast<double>(std::max<std::int64_t>(K - 1, 1));
         curve.r2_sem.push_back(std::sqrt(var / static_cast<double>(K)));
+        curve.r2_folds.push_back(fold_r2);
       }
       // Choice of k: the best, or the smallest within one SE (at least k_tolerance) of the best:
       // a parsimonious k that predicts as well as the best up to fold-to-fold and optimisation

@@ -356,6 +356,15 @@ TrainResult train(Net& net, const WindowedData& data, const std::vector<std::int
       check(std::isfinite(epoch_loss), ErrorKind::config,
             {.component = kComponent, .what = "training loss is not finite (lower lr or check inputs)",
              .got = std::to_string(epoch_loss), .field = o.label + " epoch " + std::to_string(epoch)});
+      // Live losses after the bar (silent under --quiet, like the bar itself).
+      char detail[128];
+      if (val_rows.empty())
+        std::snprintf(detail, sizeof detail, "epoch %lld/%lld train %.4g", static_cast<long long>(epoch + 1),
+                      static_cast<long long>(o.epochs), epoch_loss);
+      else
+        std::snprintf(detail, sizeof detail, "epoch %lld/%lld train %.4g val %.4g", static_cast<long long>(epoch + 1),
+                      static_cast<long long>(o.epochs), epoch_loss, val);
+      progress.set_detail(detail);
       const double monitored = val_rows.empty() ? epoch_loss : val;
       const double used_lr = st.lr;
       if (monitored < st.best) {

@@ -20,6 +20,9 @@ class Progress {
   Progress& operator=(const Progress&) = delete;
   /// Marks `n` more steps done; redraws at most about five times a second.
   void advance(std::int64_t n = 1);
+  /// Replaces the text shown after the bar (e.g. "epoch 3/200 train 0.412 val 0.437"); may be
+  /// called from any thread; shown at the next redraw. Empty (default): nothing.
+  void set_detail(std::string detail);
   /// Draws the final state (when the bar was shown) and ends the line.
   void finish();
   /// Silences every bar in the process (true) or lets them draw again (false).
@@ -35,6 +38,8 @@ class Progress {
   std::chrono::steady_clock::time_point start_;
   std::chrono::steady_clock::time_point last_draw_;
   std::mutex mutex_;
+  std::mutex detail_mutex_;  // guards detail_ only, so set_detail never waits on a redraw
+  std::string detail_;
   bool shown_ = false;
   bool finished_ = false;
 };

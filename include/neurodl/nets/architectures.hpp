@@ -8,6 +8,7 @@
 
 #include <torch/torch.h>
 
+#include "neurodl/nets/image_net.hpp"
 #include "neurodl/nets/latent_net.hpp"
 #include "neurodl/nets/train.hpp"
 
@@ -62,5 +63,12 @@ class LatentModule : public Net {
 /// The module `architecture` uses for p inputs, q targets and k latents under `options`.
 std::shared_ptr<LatentModule> make_latent_module(Architecture architecture, const LatentNetOptions& options,
                                                  std::int64_t p, std::int64_t q, std::int64_t k);
+
+/// The image-net module (image_net.hpp) for h × w images and q neurons under `options`, with
+/// its scaling buffers at their defaults (x_stats = {0, 1}, y_mean = 0, y_scale = 1) and bias 0;
+/// for the bench and tests that train it directly. Parameters: conv<l>.weight/bias, mask
+/// (q × h'w'), features (q × C), bias (q). Throws ConfigError for impossible sizes.
+std::shared_ptr<Net> make_image_module(const ImageNetOptions& options, std::int64_t h, std::int64_t w,
+                                       std::int64_t q);
 
 }  // namespace neurodl::nets

@@ -91,7 +91,11 @@ std::vector<OptionSpec> option_specs(ImageNetOptions& o);
 /// Summary keys: model, n_samples, n_features, n_targets, image_height, image_width, cv_r2 (per
 /// neuron, out-of-fold), cv_r2_mean, cv_corr (per neuron: Pearson r between single-trial
 /// responses and out-of-fold predictions, pooled over presentations; NaN for a silent neuron),
-/// cv_corr_mean (mean over the defined ones), params, macs_per_sample, flops_per_sample,
+/// cv_corr_mean (mean over the defined ones), repeated_stimuli (images shown at least twice: rows
+/// of X with identical pixels), repeated_presentations, noise_ceiling (per neuron: the fraction
+/// of explainable variance of the repeated presentations, eval::fraction_explainable_variance),
+/// noise_ceiling_mean, feve (per neuron: out-of-fold FEVE, eval::feve; cv_r2 ≈ feve ·
+/// noise_ceiling), feve_mean (null without repeats), params, macs_per_sample, flops_per_sample,
 /// compute (per layer), train_seconds (final fit), inference_seconds, device, device_power_w,
 /// energy_j, r2_per_mflop, r2_per_param, epochs_run, best_epoch, fit_seconds.
 ///

@@ -105,6 +105,9 @@ struct LatentCurve {
   std::vector<std::int64_t> ks;  ///< swept latent counts, ascending
   std::vector<double> r2_mean;   ///< CV R² averaged over targets (out-of-fold predictions)
   std::vector<double> r2_sem;    ///< standard error over folds of the per-fold mean R²
+  /// Per k: the target-averaged R² of each fold's test rows (for paired comparisons on the same
+  /// folds).
+  std::vector<std::vector<double>> r2_folds;
   MatrixD r2;                    ///< CV R² per k and target (n_k × q)
   std::vector<std::int64_t> rrr_ranks;  ///< the ks with k ≤ min(p, q) (RRR's possible ranks)
   std::vector<double> rrr_r2_mean;      ///< RRR CV R² averaged over targets, per rank

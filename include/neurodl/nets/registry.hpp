@@ -9,7 +9,7 @@
 
 namespace neurodl::nets {
 
-/// Name → factory of every deep model ("bottleneck", "behavior-net", "image-net").
+/// Name → factory of every deep model ("bottleneck", "behavior-net", "image-net", "joint").
 const std::map<std::string, ModelFactory>& models();
 
 }  // namespace neurodl::nets

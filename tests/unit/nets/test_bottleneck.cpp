@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "neurodl/core/error.hpp"
+#include "neurodl/core/filesystem.hpp"
 #include "neurodl/core/random.hpp"
 #include "neurodl/io/model_file.hpp"
 #include "neurodl/nets/latent_net.hpp"

@@ -9,12 +9,14 @@
 #include <gtest/gtest.h>
 
 #include "neurodl/core/error.hpp"
+#include "neurodl/core/filesystem.hpp"
 #include "neurodl/core/random.hpp"
 #include "neurodl/eval/metrics.hpp"
 #include "neurodl/io/model_file.hpp"
 #include "neurodl/linear/ridge.hpp"
 #include "neurodl/nets/image_net.hpp"
 #include "neurodl/nets/registry.hpp"
+#include "neurodl/sim/simulate.hpp"
 #include "test_support.hpp"
 
 using namespace neurodl;
@@ -171,4 +173,72 @@ TEST(ImageNet, ComputeCountEqualsHandCount) {
   EXPECT_EQ(conv.params, 2 * 3 * 6 + 3);
   EXPECT_EQ(conv.macs, 2 * 3 * 6 * 9);
   EXPECT_EQ(conv.flops, 2 * conv.macs);
+}
+
+// FEVE on the simulator's images preset: the noise ceiling that image-net reports from repeated
+// presentations must match the simulator's analytic one (docs/simulator.md) for responses
+// summed over the stimulus-on frames, and cv_r2 = FEVE · noise ceiling (both are 1 − MSE over a
+// variance; they differ only by the ddof of the variances).
+TEST(ImageNet, NoiseCeilingFromRepeatsMatchesTheSimulatorsAnalyticCeiling) {
+  sim::SimOptions so;
+  so.preset = "images";
+  so.seed = 4;
+  so.units = 40;
+  so.n_images = 60;
+  so.repeats = 10;
+  so.image_px = 16;
+  const Recording rec = sim::simulate(so)[0];
+  const std::int64_t trial = std::stoll(rec.metadata.at("trial_frames")), on = std::stoll(rec.metadata.at("on_frames"));
+  const std::int64_t n_trials = static_cast<std::int64_t>(rec.stimuli.events.size()), n = rec.n_units();
+  MatrixF x(n_trials, rec.stimuli.images.cols()), y = MatrixF::Zero(n_trials, n);
+  for (std::int64_t p = 0; p < n_trials; ++p) {
+    x.row(p) = rec.stimuli.images.row(rec.stimuli.events[static_cast<std::size_t>(p)].stimulus_id);
+    for (std::int64_t j = 0; j < on; ++j) y.row(p) += rec.activity.row(p * trial + j);  // [onset, offset)
+  }
+  // Analytic ceiling for the on-window count: μ_s = Σ_{j<on} softplus(β + α z_s κ_j)/fs, then
+  // Var_s μ / (Var_s μ + E_s μ + Var(g)·E_s μ²) with Var(g) = e^{σ_g²} − 1.
+  const double dt = 1.0 / rec.sample_rate_hz, var_g = std::expm1(0.3 * 0.3);
+  const auto& z = rec.truth.at("stimulus_drive");
+  const auto& kappa = rec.truth.at("temporal_kernel");
+  double analytic = 0;
+  for (std::int64_t i = 0; i < n; ++i) {
+    const double beta = rec.truth.at("baseline_drive")(0, i), alpha = rec.truth.at("stimulus_gain")(0, i);
+    double m1 = 0, m2 = 0;
+    for (std::int64_t s = 0; s < so.n_images; ++s) {
+      double mu = 0;
+      for (std::int64_t j = 0; j < on; ++j) mu += std::log1p(std::exp(beta + alpha * z(s, i) * kappa(j, i))) * dt;
+      m1 += mu / static_cast<double>(so.n_images);
+      m2 += mu * mu / static_cast<double>(so.n_images);
+    }
+    const double var_s = m2 - m1 * m1;
+    analytic += var_s / (var_s + m1 + var_g * m2) / static_cast<double>(n);
+  }
+  ImageNetOptions o = quick();
+  o.channels = 8;
+  o.epochs = 30;
+  o.batch = 32;
+  o.lr = 5e-3;
+  o.split.folds = 3;
+  ImageNet model(o);
+  model.fit(x, y);
+  const auto s = model.summary();
+  const double fev = s["noise_ceiling_mean"].get<double>(), feve = s["feve_mean"].get<double>();
+  // Sampling error of the estimate: FEV = 1 − σ²_noise/σ²_total with σ²_noise on S(R − 1) and
+  // σ²_total on SR − 1 degrees of freedom; relative s.e. of a variance √(2/dof) (Gaussian; the
+  // Poisson counts' excess kurtosis is small at these means), so s.e.(FEV) ≈ (1 − FEV)·
+  // √(2/(S(R−1)) + 2/(SR)) per neuron, averaged over N neurons whose noise is nearly independent
+  // (the shared trial gain is ~10% of it): 3 s.e. of the mean, doubled for the correlation.
+  const double sr = static_cast<double>(so.n_images * so.repeats);
+  const double se = (1 - analytic) * std::sqrt(2 / (sr - static_cast<double>(so.n_images)) + 2 / sr) /
+                    std::sqrt(static_cast<double>(n));
+  std::printf("noise ceiling: estimated %.3f, analytic %.3f (tolerance %.3f); FEVE %.3f, CV R² %.3f, single-trial r %.3f\n",
+              fev, analytic, 6 * se, feve, s["cv_r2_mean"].get<double>(), s["cv_corr_mean"].get<double>());
+  EXPECT_EQ(s["repeated_stimuli"], so.n_images);
+  EXPECT_NEAR(fev, analytic, 6 * se);
+  EXPECT_GT(feve, 0.3);
+  EXPECT_LT(feve, 1.1);
+  for (std::int64_t i = 0; i < n; ++i) {
+    const double r2 = s["cv_r2"][i].get<double>(), f = s["feve"][i].get<double>(), c = s["noise_ceiling"][i].get<double>();
+    EXPECT_NEAR(r2, f * c, 0.01 * std::max(1.0, std::abs(r2))) << "neuron " << i;
+  }
 }

@@ -9,6 +9,7 @@
 #include <torch/torch.h>
 
 #include "neurodl/core/error.hpp"
+#include "neurodl/core/filesystem.hpp"
 #include "neurodl/core/random.hpp"
 #include "neurodl/nets/architectures.hpp"
 #include "neurodl/nets/train.hpp"
