@@ -5,6 +5,7 @@
 # bench/README.md; CI never runs it.
 #
 #   bench/gpu/run_gpu_check.sh DEB_DIR OUT_DIR [test|bench|all]
+#   NEURODL_GPU_SRC=DIR builds an exported source tree (git archive HEAD | tar -x -C DIR) instead.
 #
 # DEB_DIR holds Debian 12 packages of the libraries that such a machine lacks (HDF5, matio,
 # OpenBLAS, Eigen, CLI11, fmt, nlohmann-json, GoogleTest), fetched on a Debian machine with
@@ -41,8 +42,10 @@ pkgcfg=$(command -v pkg-config || echo $P/usr/bin/pkgconf)
 ML=$P/usr/lib/x86_64-linux-gnu
 
 step configure
-src=$root
-if git -C "$root" rev-parse HEAD >/dev/null 2>&1 && [ "${NEURODL_GPU_TREE:-head}" = head ]; then
+src=${NEURODL_GPU_SRC:-$root}
+if [ -n "${NEURODL_GPU_SRC:-}" ]; then
+  echo "building the snapshot in $src"
+elif git -C "$root" rev-parse HEAD >/dev/null 2>&1 && [ "${NEURODL_GPU_TREE:-head}" = head ]; then
   src=/tmp/ndl-src; rm -rf $src; mkdir -p $src
   git -C "$root" archive HEAD | tar -x -C $src
   echo "building commit $(git -C "$root" rev-parse --short HEAD)"
