@@ -8,7 +8,7 @@ set -uo pipefail
 build=$1; src=$2; out=$3
 py=python3    # the GPU machine's python, with PyTorch 2.x
 nvidia-smi --query-gpu=name,clocks.max.sm --format=csv,noheader
-for cfg in "bottleneck 256" "bottleneck 4096" "image-net 64" "image-net 256"; do
+for cfg in "bottleneck 256" "image-net 64"; do
   set -- $cfg
   d=/tmp/ndl-nets-$1-$2; mkdir -p $d
   echo; echo "--- $1, batch $2"
