@@ -277,6 +277,9 @@ struct LatentNet::Impl {
       epochs_run = res.epochs_run;
       best_epoch = res.best_epoch;
       net = net_final;
+      // Predictions, latents and the saved state are computed on the CPU whatever the training
+      // device was (the inputs of predict() are CPU tensors).
+      net->to(torch::kCPU);
       n_samples = x.rows();
       p = x.cols();
       q = y.cols();

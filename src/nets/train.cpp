@@ -281,11 +281,16 @@ torch::Tensor predict_rows(Net& net, const WindowedData& data, const std::vector
   return detail::torch_guard("nets.predict", [&] {
     torch::NoGradGuard no_grad;
     net.eval();
+    // The network may live on another device than the data (trained on a GPU, then moved to the
+    // CPU for saving): each chunk of inputs goes to the network's device.
+    const auto params = net.parameters();
+    const torch::Device dev = params.empty() ? data.device() : params.front().device();
     std::vector<torch::Tensor> parts;
     const auto n = static_cast<std::int64_t>(rows.size());
     for (std::int64_t s = 0; s < n; s += kPredictChunk) {
       const std::int64_t m = std::min(kPredictChunk, n - s);
-      parts.push_back(net.forward(data.inputs(index_tensor(rows.data() + s, m, data.device()))).to(torch::kCPU));
+      const auto in = data.inputs(index_tensor(rows.data() + s, m, data.device()));
+      parts.push_back(net.forward(in.to(dev)).to(torch::kCPU));
     }
     return parts.empty() ? torch::zeros({0, 0}) : torch::cat(parts);
   });

@@ -163,3 +163,21 @@ TEST(Bottleneck, BadInputsRaiseTheRightErrors) {
   expect_error<ShapeError>([&] { fitted.predict(d.x.leftCols(9)); },
                            "nets.bottleneck: X: X has the wrong number of columns (expected 10, got 9)");
 }
+
+// With device "auto" the networks train on a GPU when one is present (on a CPU-only machine this
+// is the CPU path again); predict() and the latents take CPU inputs either way. A GPU run of the
+// demo once failed here with "tensors on two devices" while every test forced device "cpu".
+TEST(Bottleneck, AutoDeviceFitThenPredictOnTheCpu) {
+  const Planted d(300, 2);
+  LatentNetOptions o = quick();
+  o.device = "auto";
+  o.latents = 2;
+  o.epochs = 3;
+  o.split.folds = 2;
+  Bottleneck model(o);
+  model.fit(d.x, d.y);
+  const MatrixF yhat = model.predict(d.x);
+  EXPECT_EQ(yhat.rows(), d.x.rows());
+  EXPECT_EQ(yhat.cols(), d.y.cols());
+  EXPECT_TRUE(yhat.allFinite());
+}
