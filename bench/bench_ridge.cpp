@@ -102,11 +102,14 @@ int main(int argc, char** argv) {
     const auto s = model.summary();
     const bool dual = s["solver"] == "dual";
     // Flops of the products phase (ridge_detail.cpp): primal: X'Y per test block (2npq), B per
-    // fold (K·2p²q) and one test product per penalty and fold (P·2npq); dual: B = U'Y per fold
-    // (K·2·n_tr²·q) and the test products (P·2·n·n_tr·q).
-    const double ntr = n * (k - 1) / k;
+    // fold (K·2p²q), then per fold either one test product per penalty (P·2·n_te·p·q) or, when
+    // n_te ≥ p and P ≥ 3, C = A'Y once (2·n_te·p·q) and one triangular product per penalty
+    // (P·p²·q); dual: B = U'Y per fold (K·2·n_tr²·q) and the test products (P·2·n·n_tr·q).
+    const double ntr = n * (k - 1) / k, nte = n / k;
+    const bool quadratic = !dual && nte >= p && na >= 3;
+    const double per_fold_tests = quadratic ? 2 * nte * p * q + na * p * p * q : na * 2 * nte * p * q;
     const double flops = dual ? k * 2 * ntr * ntr * q + na * 2 * n * ntr * q
-                              : 2 * n * p * q + k * 2 * p * p * q + na * 2 * n * p * q;
+                              : 2 * n * p * q + k * (2 * p * p * q + per_fold_tests);
     const double products_s = s["timing_seconds"]["products"].get<double>();
     // Reference: the dominant product's shape, (n/K × p) · (p × chunk).
     const int chunk = int(std::min<double>(q, o.target_chunk > 0 ? o.target_chunk : 2048));

@@ -18,6 +18,8 @@
 extern "C" void dsyevd_(const char* jobz, const char* uplo, const int* n, double* a, const int* lda,
                         double* w, double* work, const int* lwork, int* iwork, const int* liwork,
                         int* info);
+extern "C" void dgeqrf_(const int* m, const int* n, double* a, const int* lda, double* tau,
+                        double* work, const int* lwork, int* info);
 
 namespace neurodl::linear::blas {
 
@@ -118,6 +120,39 @@ inline Eigen::VectorXd eigh(Eigen::MatrixXd& a, const std::string& component) {
          .expected = "LAPACK info 0",
          .got = std::to_string(info)});
   return w;
+}
+
+/// The triangular factor R (n × n, upper, row-major) of the QR decomposition A = QR of a
+/// row-major m × n matrix with m ≥ n (LAPACK dgeqrf, Householder; Q is not formed), so that
+/// ‖A x‖ = ‖R x‖ for every x. Cost 2mn² − 2n³/3 flops.
+inline RowMat<double> qr_r(const RowMat<double>& a) {
+  const int m = static_cast<int>(a.rows()), n = static_cast<int>(a.cols());
+  if (m < n) throw InternalError("linear.blas: qr_r needs at least as many rows as columns");
+  Eigen::MatrixXd f = a;  // column-major copy: LAPACK's layout
+  std::vector<double> tau(static_cast<size_t>(std::max(n, 1)));
+  int info = 0, lwork = -1;
+  double work_query = 0;
+  dgeqrf_(&m, &n, f.data(), &m, tau.data(), &work_query, &lwork, &info);
+  lwork = std::max(1, static_cast<int>(work_query));
+  std::vector<double> work(static_cast<size_t>(lwork));
+  dgeqrf_(&m, &n, f.data(), &m, tau.data(), work.data(), &lwork, &info);
+  if (info != 0) throw InternalError("linear.blas: dgeqrf failed");
+  return f.topRows(n).triangularView<Eigen::Upper>();
+}
+
+/// B ← R·B in place for an upper-triangular R (n × n) and B (n × c), both row-major: half the
+/// flops of a general product (n²·c).
+inline void trmm_upper(const RowMat<float>& r, RowMat<float>& b) {
+  if (b.size() == 0) return;
+  cblas_strmm(CblasRowMajor, CblasLeft, CblasUpper, CblasNoTrans, CblasNonUnit,
+              static_cast<int>(b.rows()), static_cast<int>(b.cols()), 1.0f, r.data(),
+              static_cast<int>(r.cols()), b.data(), static_cast<int>(b.cols()));
+}
+inline void trmm_upper(const RowMat<double>& r, RowMat<double>& b) {
+  if (b.size() == 0) return;
+  cblas_dtrmm(CblasRowMajor, CblasLeft, CblasUpper, CblasNoTrans, CblasNonUnit,
+              static_cast<int>(b.rows()), static_cast<int>(b.cols()), 1.0, r.data(),
+              static_cast<int>(r.cols()), b.data(), static_cast<int>(b.cols()));
 }
 
 }  // namespace neurodl::linear::blas

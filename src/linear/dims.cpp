@@ -105,8 +105,10 @@ std::string describe_svca(const nlohmann::json& r) {
 }
 
 std::string describe_peer(const nlohmann::json& r) {
+  const auto rank = r["rank"].get<int>();
   return "peer prediction of " + std::to_string(r["n_units"].get<int>()) + " units from " +
-         std::to_string(r["n_components"].get<int>()) + " population PCs (neighbours within " +
+         std::to_string(r["n_components"].get<int>()) + " population PCs" +
+         (rank > 0 ? " through rank " + std::to_string(rank) : std::string()) + " (neighbours within " +
          fmt("%g", r["radius_um"].get<double>()) + " µm excluded): mean cross-validated R² = " +
          number_text(r["r2_mean"], "%.3f") + "\n";
 }

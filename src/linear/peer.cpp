@@ -88,6 +88,9 @@ std::vector<OptionSpec> option_specs(PeerOptions& o) {
       {.name = "solver", .help = "PCA solver on training time: auto, exact or randomized",
        .target = &o.solver, .choices = {"auto", "exact", "randomized"}},
       {.name = "seed", .help = "seed of the randomized PCA", .target = &o.seed, .min = 0},
+      {.name = "rank",
+       .help = "reduced rank of the prediction of all units (0: full rank, each unit its own fit)",
+       .target = &o.rank, .min = 0, .max = 1e9},
   };
   for (auto& s : eval::option_specs(o.split)) specs.push_back(s);
   return specs;
@@ -129,8 +132,14 @@ PeerResult peer_prediction(const MatrixF& x, const std::vector<std::array<double
         {.component = kPeer, .what = "too few training samples", .expected = ">= 2 per fold",
          .got = std::to_string(min_train)});
 
+  check(o.rank >= 0, ErrorKind::config,
+        {.component = kPeer, .what = "rank must be non-negative", .expected = ">= 0 (0: full)",
+         .got = std::to_string(o.rank)});
+  const Index rank = std::min<Index>(o.rank, std::min(k, n));
+
   const Tiles tiles = make_tiles(pos, n, o.radius_um);
   VectorD sse = VectorD::Zero(n);
+  MatrixF fit_train, fit_test;  // reduced rank: fitted values of every unit (T_train|test × N)
   for (const auto& fold : folds) {
     // Step 1: population axes on training time.
     const detail::CenteredView train(x, fold.train);
@@ -143,6 +152,12 @@ PeerResult peer_prediction(const MatrixF& x, const std::vector<std::array<double
     const detail::ColMatrixF& w = svd.v;  // N × k
     const detail::CenteredView test(x, fold.test, {}, mean);
     const detail::ColMatrixF f_train = train.times(w), f_test = test.times(w);
+    MatrixF y_test_all;
+    if (rank > 0) {
+      fit_train.resize(train.rows(), n);
+      fit_test.resize(test.rows(), n);
+      test.gather_rows(0, test.rows(), y_test_all);
+    }
     for (size_t g = 0; g < tiles.units.size(); ++g) {
       const auto& ex = tiles.excluded[g];
       const auto& members = tiles.units[g];
@@ -165,9 +180,28 @@ PeerResult peer_prediction(const MatrixF& x, const std::vector<std::array<double
       const double lambda = o.ridge * gram.trace() / static_cast<double>(k);
       gram.diagonal().array() += std::max(lambda, 1e-12 * (gram.trace() + 1e-300));
       const ColMatrixD beta = gram.ldlt().solve(a.transpose() * y_train.cast<double>());
-      const ColMatrixD residual = y_test.cast<double>() - a_test.cast<double>() * beta;
+      const ColMatrixD pred_test = a_test.cast<double>() * beta;
+      if (rank > 0) {  // step 5 needs every unit's fitted values first
+        const ColMatrixD pred_train = a * beta;
+        for (size_t i = 0; i < members.size(); ++i) {
+          fit_train.col(members[i]) = pred_train.col(static_cast<Index>(i)).cast<float>();
+          fit_test.col(members[i]) = pred_test.col(static_cast<Index>(i)).cast<float>();
+        }
+        continue;
+      }
+      const ColMatrixD residual = y_test.cast<double>() - pred_test;
       for (size_t i = 0; i < members.size(); ++i)
         sse(members[i]) += residual.col(static_cast<Index>(i)).squaredNorm();
+    }
+    if (rank > 0) {
+      // Step 5: project the test predictions on the top r directions of the training fit.
+      const detail::DenseOperator fitted(fit_train);
+      const detail::Svd dirs = exact ? detail::exact_svd(fitted, rank)
+                                     : detail::randomized_svd(fitted, rank, 10, 4, o.seed);
+      const detail::ColMatrixF& v = dirs.v;  // N × r
+      const MatrixF projected = (fit_test * v) * v.transpose();
+      for (Index j = 0; j < n; ++j)
+        sse(j) += (y_test_all.col(j) - projected.col(j)).cast<double>().squaredNorm();
     }
   }
   PeerResult r;
@@ -188,6 +222,7 @@ PeerResult peer_prediction(const MatrixF& x, const std::vector<std::array<double
     for (auto i : tiles.units[g]) r.n_excluded[static_cast<size_t>(i)] = static_cast<std::int64_t>(tiles.excluded[g].size());
   r.n_components = k;
   r.n_tiles = static_cast<std::int64_t>(tiles.units.size());
+  r.rank = rank;
   return r;
 }
 
@@ -202,7 +237,7 @@ nlohmann::json to_json(const PeerResult& r) {
   nlohmann::json r2 = nlohmann::json::array();
   for (Index i = 0; i < r.r2.size(); ++i) r2.push_back(num(r.r2(i)));
   return {{"n_units", r.r2.size()}, {"n_components", r.n_components}, {"n_tiles", r.n_tiles},
-          {"r2_mean", num(r.r2_mean)}, {"r2", r2}};
+          {"rank", r.rank}, {"r2_mean", num(r.r2_mean)}, {"r2", r2}};
 }
 
 // ---------------------------------------------------------------------------------------------

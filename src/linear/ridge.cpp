@@ -7,6 +7,8 @@
 // B = V'X_c'Y (2·p²·q flops) and per penalty one product of the test rows
 // X_test V · diag(1/(λ+α)) B (2·n_test·p·q flops); summed over folds about
 // P·2·n·p·q + K·2·p²·q flops for P penalties (ridge_detail.hpp has the dual form for p > n).
+// When n_test ≥ p the squared test errors are quadratic forms in the QR factor of X_test V
+// instead: one triangular product per penalty, p²·q flops (ridge_detail.cpp, grid_sse).
 // The refit on all samples uses one more decomposition and scales each column of B by its own
 // target's 1/(λ + α_j) before the last product, so per-target penalties cost nothing extra.
 //

@@ -4,7 +4,9 @@
 // q targets, refitting ridge per penalty would cost K·P solves of O(p²·q). Here each fold costs
 // one eigendecomposition (O(p³), float64), one product B = R'(X'Y)_train (2·p²·q flops) and per
 // penalty one product A·diag(1/(λ+α))·B over the test rows (2·n_test·p·q flops), so the whole
-// grid costs about P·2·n·p·q flops, all in large GEMMs. The training cross-products are not
+// grid costs about P·2·n·p·q flops, all in large GEMMs. When the test block has at least p rows,
+// the squared test errors are formed as quadratic forms with the QR factor R of A instead
+// (grid_sse): one triangular product per penalty, p²·q flops, at most half of the GEMM. The training cross-products are not
 // recomputed per fold: X'Y over each fold's test rows is formed once and the training product
 // is their sum minus the fold's own block (and its gap rows), 2·n·p·q flops for all folds.
 // Centring with the training means is applied as a rank-one correction,
@@ -273,6 +275,13 @@ void Engine<T>::decompose(const RowMat<double>& xd, Basis<T>& b, bool full,
     return sigma;
   };
   const RowMat<double> x_test = full ? RowMat<double>() : xd.middleRows(b.test_begin, b.test_size);
+  auto set_test_map = [&](const RowMat<double>& a) {
+    b.test_map = a.template cast<T>();
+    // Quadratic forms (grid_sse) pay off from 3 penalties when A has at least as many rows as
+    // columns; R costs one QR of A per fold, 2·n_test·k² flops in float64.
+    if (settings_.n_alphas >= 3 && a.rows() >= a.cols() && a.cols() > 0)
+      b.test_r = blas::qr_r(a).template cast<T>();
+  };
 
   if (!dual_) {
     // Primal: C = X_c'X_c = Σ_all − Σ_test − Σ_gap − n_tr·x̄x̄' (p × p), then C̃ = S⁻¹CS⁻¹ = VΛV'.
@@ -297,7 +306,7 @@ void Engine<T>::decompose(const RowMat<double>& xd, Basis<T>& b, bool full,
       RowMat<double> xt = x_test.rowwise() - b.mean_x.transpose();
       RowMat<double> a;
       blas::gemm(blas::view(xt), false, blas::view(r), false, a);
-      b.test_map = a.template cast<T>();
+      set_test_map(a);
     }
     b.coef_map = r.template cast<T>();
     return;
@@ -318,7 +327,7 @@ void Engine<T>::decompose(const RowMat<double>& xd, Basis<T>& b, bool full,
     RowMat<double> kt, a;
     blas::gemm(blas::view(xt), false, blas::view(xs), true, kt);
     blas::gemm(blas::view(kt), false, blas::view(u), false, a);
-    b.test_map = a.template cast<T>();
+    set_test_map(a);
   } else {
     // R = S⁻¹X̃'U (p × n): weights W = R diag(1/(λ+α)) U'Y_c.
     RowMat<double> r;
@@ -425,20 +434,58 @@ void add_column_sumsq(const RowMat<T>& e, double* acc) {
 template <class T>
 RowMat<double> grid_sse(const Engine<T>& eng, const Chunk<T>& ch,
                         const std::vector<double>& alphas) {
+  // Per fold and penalty the test error of every target, ‖y − A·D·b‖² with D = diag(1/(λ + α)),
+  // is formed in one of two ways:
+  //  - residuals: E = Y − A·(D·B) (one GEMM, 2·n_test·k·c flops), then the column sums of E²;
+  //  - quadratic forms, when A = QR is stored (n_test ≥ k): ‖y‖² − 2·Σ_k d_k c_k b_k + ‖R·D·b‖²
+  //    with C = A'Y formed once per fold, so that a penalty costs one triangular product
+  //    (k²·c flops, at most half the GEMM) plus O(k·c). Sums are accumulated in float64.
   const auto t0 = now_ns();
   const Index na = static_cast<Index>(alphas.size());
   RowMat<double> sse = RowMat<double>::Zero(na, ch.c);
-  RowMat<T> bs, e;
+  RowMat<T> bs, e, ct;
   Eigen::VectorXd mean_y;
+  std::vector<double> yy, cross, quad;
   for (std::size_t f = 0; f < eng.folds(); ++f) {
     const RowMat<T> coef = eng.coefficients(f, ch, mean_y);
-    const Eigen::VectorXd& lambda = eng.fold(f).lambda;
+    const Basis<T>& b = eng.fold(f);
+    const Eigen::VectorXd& lambda = b.lambda;
+    const bool quadratic = b.test_r.size() > 0;
+    if (quadratic) {
+      e = ch.y.middleRows(b.test_begin, b.test_size);
+      e.rowwise() -= mean_y.transpose().template cast<T>();
+      yy.assign(static_cast<size_t>(ch.c), 0.0);
+      add_column_sumsq(e, yy.data());
+      blas::gemm(blas::view(b.test_map), true, blas::view(e), false, ct);
+    }
     for (Index a = 0; a < na; ++a) {
       const Eigen::Matrix<T, Eigen::Dynamic, 1> shrink =
           (lambda.array() + alphas[static_cast<size_t>(a)]).inverse().matrix().template cast<T>();
-      bs = shrink.asDiagonal() * coef;
-      eng.residual(f, ch, bs, mean_y, e);
-      add_column_sumsq(e, sse.row(a).data());
+      if (!quadratic) {
+        bs = shrink.asDiagonal() * coef;
+        eng.residual(f, ch, bs, mean_y, e);
+        add_column_sumsq(e, sse.row(a).data());
+        continue;
+      }
+      // D·B and the cross terms Σ_k c_k (D·b)_k in one pass.
+      bs.resize(coef.rows(), coef.cols());
+      cross.assign(static_cast<size_t>(ch.c), 0.0);
+      for (Index i = 0; i < coef.rows(); ++i) {
+        const T d = shrink(i);
+        const T *x = coef.data() + i * ch.c, *y = ct.data() + i * ch.c;
+        T* out = bs.data() + i * ch.c;
+        for (Index j = 0; j < ch.c; ++j) {
+          out[j] = d * x[j];
+          cross[static_cast<size_t>(j)] += static_cast<double>(out[j]) * static_cast<double>(y[j]);
+        }
+      }
+      blas::trmm_upper(b.test_r, bs);
+      quad.assign(static_cast<size_t>(ch.c), 0.0);
+      add_column_sumsq(bs, quad.data());
+      for (Index j = 0; j < ch.c; ++j) {
+        const auto u = static_cast<size_t>(j);
+        sse(a, j) += std::max(0.0, yy[u] - 2.0 * cross[u] + quad[u]);
+      }
     }
   }
   eng.timing.products_s += seconds_since(t0);

@@ -10,7 +10,8 @@
 // test rows are Ŷ_α = A diag(1/(λ + α)) B + 1·ȳ' with A = (X_test − 1·x̄') R, precomputed once
 // per fold (primal: A = X̃_test V; dual: A = X̃_test X̃_train' U, X̃ the centred, scaled rows).
 // Every penalty then costs one scaling of B and one product A·B (Hastie, Tibshirani &
-// Friedman 2009, Elements of Statistical Learning §3.4.1, eq. 3.47).
+// Friedman 2009, Elements of Statistical Learning §3.4.1, eq. 3.47), or, with A = QR and
+// n_test ≥ k, one triangular product R·B: ‖y − A·b‖² = ‖y‖² − 2 b'A'y + ‖R·b‖² (grid_sse).
 
 #include <cstdint>
 #include <functional>
@@ -39,6 +40,7 @@ struct Settings {
   bool standardize = false;
   std::string solver = "auto";  ///< auto | primal | dual
   std::string component;        ///< for messages: "linear.ridge" or "linear.rrr"
+  std::size_t n_alphas = 1;     ///< penalties per fold (chooses how the test errors are formed)
 };
 
 /// The engine settings of a RidgeOptions or RrrOptions (both name these fields alike).
@@ -48,7 +50,8 @@ Settings settings_of(const Options& o, const std::string& component) {
           .fit_intercept = o.fit_intercept,
           .standardize = o.standardize,
           .solver = o.solver,
-          .component = component};
+          .component = component,
+          .n_alphas = o.alphas.size()};
 }
 
 /// Option specs of the engine settings both models share, in this order: fit_intercept,
@@ -74,6 +77,9 @@ struct Basis {
   Eigen::VectorXd mean_x;  ///< training mean of the globally centred X (p); 0 without intercept
   Eigen::VectorXd lambda;  ///< eigenvalues λ (k), clamped at 0
   RowMat<T> test_map;      ///< A (n_test × k); empty for the full fit
+  /// R of A = QR (k × k, upper triangular) when the test errors are formed as quadratic forms
+  /// (grid_sse; n_test ≥ k and 3 or more penalties); empty otherwise.
+  RowMat<T> test_r;
   RowMat<T> coef_map;      ///< primal: R (p × k); dual: U (n_train × k)
   RowMat<T> weight_map;    ///< R (p × k); full fit only (primal: same as coef_map, left empty)
 };

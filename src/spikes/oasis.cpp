@@ -1,6 +1,7 @@
 #include "neurodl/spikes/oasis.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <cmath>
 #include <complex>
 #include <exception>
@@ -12,7 +13,6 @@
 
 #include "neurodl/core/error.hpp"
 #include "neurodl/core/progress.hpp"
-#include "neurodl/spikes/dff.hpp"
 
 namespace neurodl::spikes {
 namespace {
@@ -23,6 +23,16 @@ constexpr const char* kComponent = "spikes.oasis";
 constexpr double kTiny = 1e-200;
 // Most autocovariance lags computed for the decay estimate (longer windows take every m-th lag).
 constexpr double kMaxLags = 32;
+
+// The library is built for baseline x86-64 (SSE2); the few loops that are pure arithmetic on
+// arrays (autocovariance, FFT) are also compiled for AVX2+FMA and AVX-512 and picked at load time
+// by the CPU (GCC's target_clones), which gives them 2–4× the vector width.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define NEURODL_VECTOR_CLONES \
+  __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define NEURODL_VECTOR_CLONES
+#endif
 
 std::string num(double v) {
   char buf[32];
@@ -60,8 +70,17 @@ struct Pool {
   std::int64_t l;
 };
 
+/// AR(1) pool (see pav_ar1); its length is the next pool's start minus its own.
+struct Pool1 {
+  double y0;  // Σ_j γ^j y'_{t+j}
+  double w;   // Σ_j γ^{2j}
+  double e;   // γ^l
+  std::int64_t t;
+};
+
 struct Workspace {
   std::vector<Pool> pools;
+  std::vector<Pool1> pools1, pools1_start;
   std::vector<double> h;   // h[k+1] = h_k, k = −1…T
   std::vector<double> hh;  // hh[l] = Σ_{j<l} h_j²
   std::vector<double> hx;  // hx[l] = Σ_{j<l} h_j h_{j−1}
@@ -87,46 +106,105 @@ void check_roots(double g1, double g2) {
                  "γ₁ = " + num(g1) + ", γ₂ = " + num(g2));
 }
 
-/// AR(1) pass: h_j = γ^j, so a pool keeps γ^l and Σγ^{2j} and no tables are needed.
-/// Returns the pool count; pools hold the final partition (y0 = Σγ^j y', v clipped ≥ 0 first).
-std::size_t pass_ar1(const double* y, std::int64_t T, double g, double s_min,
-                     std::vector<Pool>& P) {
-  // Pool fields reused for AR(1): y0 = Σγ^j y', y1 = Σγ^{2j} (weight), e = γ^l.
-  P.resize(static_cast<std::size_t>(T));
-  std::size_t n = 0;
-  for (std::int64_t t = 0; t < T; ++t) {
-    P[n] = {y[t], 1.0, y[t], g, t, 1};
-    if (n == 0 && P[0].v < 0) P[0].v = 0;
-    ++n;
-    while (n > 1 && P[n - 1].v < P[n - 2].e * P[n - 2].v + s_min) {
-      Pool& A = P[n - 2];
-      const Pool& B = P[n - 1];
-      A.y0 += A.e * B.y0;
-      A.y1 += A.e * A.e * B.y1;
-      A.e *= B.e;
-      if (A.e < kTiny) A.e = 0;
-      A.l += B.l;
-      A.v = A.y0 / A.y1;
-      --n;
-      if (n == 1 && A.v < 0) A.v = 0;  // c_0 = s_0 ≥ 0 binds the first pool only
+// ---- AR(1): pools in four numbers ------------------------------------------------------------
+//
+// For AR(1) h_j = γ^j, so a pool needs only y0 = Σ_j γ^j y'_{t+j}, w = Σ_j γ^{2j} and e = γ^l; its
+// value is v = y0/w and its length the distance to the next pool's start. Merging B into A:
+// y0 += e_A y0_B, w += e_A² w_B, e *= e_B. The test v_B < e_A v_A + s_min is evaluated multiplied
+// by w_A w_B > 0, so that the pass has no division on its critical path (the value is divided out
+// once per pool when the solution is written). The top of the stack is kept in registers: most
+// frames either merge into it or push it, and only a merge can cascade further down.
+
+/// Pool-adjacent violators over a sequence of pools (frames are pools of length 1): `next(k)` gives
+/// the k-th input pool, k = 1…count−2, `first` and `last` the two ends (count ≥ 2; the last is
+/// apart so that the loop has no test for it). The first pool's value is clipped at 0
+/// (c₀ = s₀ ≥ 0). Writes the merged partition to P[0…n) and returns n; P[−1] must be writable: it
+/// holds a sentinel (w = 0) that nothing violates, so the cascade needs no bounds test. P may be
+/// the input itself (the k-th input is read before P[k − 1] can be written). kMinSize: the L0
+/// variant's s_min > 0 (a separate instance keeps the L1 test short). O(count).
+template <bool kMinSize, class Next>
+std::size_t pav_ar1(Pool1 first, std::size_t count, Next next, Pool1 last, double s_min,
+                    Pool1* P) {
+  P[-1] = {0.0, 0.0, 0.0, -1};
+  std::size_t n = 0;  // pools below the top
+  Pool1 top = first;
+  // B violates A when y0_B w_A < (e_A v_A + s_min) w_A w_B, v_A clipped at 0 for the first pool.
+  auto violates = [s_min](const Pool1& A, bool first_pool, double y0b, double wb) {
+    const double ya = first_pool ? std::max(A.y0, 0.0) : A.y0;
+    if constexpr (kMinSize) return y0b * A.w < (A.e * ya + s_min * A.w) * wb;
+    return y0b * A.w < A.e * ya * wb;
+  };
+  auto absorb = [](Pool1& A, const Pool1& B) {
+    A.y0 += A.e * B.y0;
+    A.w += A.e * A.e * B.w;
+    A.e *= B.e;
+    if (A.e < kTiny) A.e = 0;
+  };
+  auto push = [&](const Pool1& B) {
+    if (violates(top, n == 0, B.y0, B.w)) {
+      absorb(top, B);
+      while (violates(P[n - 1], n == 1, top.y0, top.w)) {  // stops at the sentinel
+        Pool1 A = P[--n];
+        absorb(A, top);
+        top = A;
+      }
+    } else {
+      P[n++] = top;
+      top = B;
     }
-  }
+  };
+  for (std::size_t k = 1; k + 1 < count; ++k) push(next(k));
+  if (count > 1) push(last);
+  P[n++] = top;
   return n;
 }
 
-void ar1_output(const std::vector<Pool>& P, std::size_t n, double g, double* c, double* s) {
+template <class Next>
+std::size_t pav_ar1(Pool1 first, std::size_t count, Next next, Pool1 last, double s_min,
+                    Pool1* P) {
+  return s_min > 0 ? pav_ar1<true>(first, count, next, last, s_min, P)
+                   : pav_ar1<false>(first, count, next, last, s_min, P);
+}
+
+/// The AR(1) pass over frames y' = y − shift (the last frame: y − last_shift), T values; returns
+/// the pool count (partition in P[0…T), P[−1] the sentinel).
+std::size_t pass_ar1(const double* y, std::int64_t T, double shift, double last_shift, double g,
+                     double s_min, Pool1* P) {
+  auto frame = [=](std::size_t k) {
+    return Pool1{y[k] - shift, 1.0, g, static_cast<std::int64_t>(k)};
+  };
+  const Pool1 last{y[T - 1] - last_shift, 1.0, g, T - 1};
+  return pav_ar1(T == 1 ? last : frame(0), static_cast<std::size_t>(T), frame, last, s_min, P);
+}
+
+/// Merges an existing partition further (warm start after the data moved down uniformly).
+std::size_t repool_ar1(Pool1* P, std::size_t n, double s_min) {
+  return pav_ar1(P[0], n, [P](std::size_t k) { return P[k]; }, P[n - 1], s_min, P);
+}
+
+/// Value of pool i (the first one clipped at 0).
+double value_ar1(const Pool1* P, std::size_t i) {
+  const double v = P[i].y0 / P[i].w;
+  return i == 0 && v < 0 ? 0.0 : v;
+}
+
+/// Writes s (and c unless null) from an AR(1) partition of T frames. O(T).
+void ar1_output(const Pool1* P, std::size_t n, std::int64_t T, double g, double* c, double* s) {
   double prev_end = 0;  // previous pool continued to this pool's first frame
   for (std::size_t i = 0; i < n; ++i) {
-    const Pool& p = P[i];
-    double x = p.v;
-    s[p.t] = i == 0 ? p.v : p.v - prev_end;
-    for (std::int64_t j = 0; j < p.l; ++j) {
-      c[p.t + j] = x;
-      if (j > 0) s[p.t + j] = 0;
-      x *= g;
-      if (x < kTiny) x = 0;
+    const std::int64_t t = P[i].t, l = (i + 1 < n ? P[i + 1].t : T) - t;
+    const double v = value_ar1(P, i);
+    s[t] = i == 0 ? v : v - prev_end;
+    std::fill(s + t + 1, s + t + l, 0.0);
+    if (c) {
+      double x = v;
+      for (std::int64_t j = 0; j < l; ++j) {
+        c[t + j] = x;
+        x *= g;
+        if (x < kTiny) x = 0;
+      }
     }
-    prev_end = x;
+    prev_end = v * P[i].e;
   }
 }
 
@@ -194,17 +272,19 @@ void ar2_output(const Workspace& w, std::size_t n, double g2, double* c, double*
   }
 }
 
-/// Runs the pass on y' and writes c and s; returns the pool count (partition left in ws.pools).
+/// Runs the pass on y' and writes s and c (AR(1): c may be null, then only s is written); returns
+/// the pool count (partition left in w.pools1 for AR(1), w.pools for AR(2)).
 std::size_t solve(const double* y, std::int64_t T, double g1, double g2, double s_min, double* c,
                   double* s, Workspace& w) {
   if (g2 == 0.0) {
-    const std::size_t n = pass_ar1(y, T, g1, s_min, w.pools);
-    ar1_output(w.pools, n, g1, c, s);
+    w.pools1.resize(static_cast<std::size_t>(T) + 1);
+    const std::size_t n = pass_ar1(y, T, 0.0, 0.0, g1, s_min, w.pools1.data() + 1);
+    ar1_output(w.pools1.data() + 1, n, T, g1, c, s);
     return n;
   }
   make_tables(w, T, g1, g2);
   const std::size_t n = pass_ar2(y, T, g2, s_min, w);
-  ar2_output(w, n, g2, c, s);
+  ar2_output(w, n, g2, c ? c : w.c.data(), s);
   return n;
 }
 
@@ -240,39 +320,149 @@ void refit(const std::vector<Pool>& P, std::size_t n, bool first_clipped, const 
 
 // ---- spectral noise estimate ------------------------------------------------------------------
 
-/// In-place iterative radix-2 FFT of size N = 2^k.
-void fft(std::vector<std::complex<double>>& x) {
-  const std::size_t N = x.size();
+/// Tables of a radix-2 FFT of size N = 2^k and of the periodic Hann window, built once per size
+/// and thread (the noise estimate runs once per unit).
+struct Welch {
+  std::size_t N = 0;
+  std::vector<std::uint32_t> rev;  // bit-reversal permutation
+  std::vector<double> wr, wi;      // stage of half-length h: e^{−iπk/h}, k < h, at offset h − 1
+  std::vector<double> win;
+  double wss = 0;                  // Σ win²
+  std::vector<double> re, im;      // one complex transform
+};
+
+Welch& welch_tables(std::size_t N) {
+  thread_local Welch p;
+  if (p.N == N) return p;
+  p.N = N;
+  p.win.resize(N);
+  p.wss = 0;
+  for (std::size_t i = 0; i < N; ++i) {
+    p.win[i] = 0.5 - 0.5 * std::cos(2.0 * std::numbers::pi * static_cast<double>(i) /
+                                    static_cast<double>(N));
+    p.wss += p.win[i] * p.win[i];
+  }
+  if ((N & (N - 1)) != 0) return p;
+  p.rev.assign(N, 0);
   for (std::size_t i = 1, j = 0; i < N; ++i) {
     std::size_t bit = N >> 1;
     for (; j & bit; bit >>= 1) j ^= bit;
     j ^= bit;
-    if (i < j) std::swap(x[i], x[j]);
+    p.rev[i] = static_cast<std::uint32_t>(j);
   }
-  for (std::size_t len = 2; len <= N; len <<= 1) {
-    const double ang = -2.0 * std::numbers::pi / static_cast<double>(len);
-    const std::complex<double> wl(std::cos(ang), std::sin(ang));
-    for (std::size_t i = 0; i < N; i += len) {
-      std::complex<double> wk(1, 0);
-      for (std::size_t k = 0; k < len / 2; ++k) {
-        const auto a = x[i + k], b = x[i + k + len / 2] * wk;
-        x[i + k] = a + b;
-        x[i + k + len / 2] = a - b;
-        wk *= wl;
+  p.wr.assign(N, 1.0);
+  p.wi.assign(N, 0.0);
+  for (std::size_t h = 1; h < N; h <<= 1)
+    for (std::size_t k = 0; k < h; ++k) {
+      const double ang = -std::numbers::pi * static_cast<double>(k) / static_cast<double>(h);
+      p.wr[h - 1 + k] = std::cos(ang);
+      p.wi[h - 1 + k] = std::sin(ang);
+    }
+  p.re.resize(N);
+  p.im.resize(N);
+  return p;
+}
+
+/// Iterative radix-2 FFT (decimation in time) of re + i·im, already in bit-reversed order
+/// (N ≥ 4). The first two stages, whose twiddles are 1 and −i, are done together without
+/// multiplications; the later ones vectorise along k.
+NEURODL_VECTOR_CLONES void fft(const Welch& p, double* re, double* im) {
+  const std::size_t N = p.N;
+  for (std::size_t i = 0; i < N; i += 4) {
+    const double a0r = re[i] + re[i + 1], a0i = im[i] + im[i + 1];
+    const double a1r = re[i] - re[i + 1], a1i = im[i] - im[i + 1];
+    const double a2r = re[i + 2] + re[i + 3], a2i = im[i + 2] + im[i + 3];
+    const double a3r = re[i + 2] - re[i + 3], a3i = im[i + 2] - im[i + 3];
+    re[i] = a0r + a2r;
+    im[i] = a0i + a2i;
+    re[i + 2] = a0r - a2r;
+    im[i + 2] = a0i - a2i;
+    re[i + 1] = a1r + a3i;  // a1 + (−i)·a3
+    im[i + 1] = a1i - a3r;
+    re[i + 3] = a1r - a3i;
+    im[i + 3] = a1i + a3r;
+  }
+  for (std::size_t h = 4; h < N; h <<= 1) {
+    const double* __restrict cr = p.wr.data() + h - 1;
+    const double* __restrict ci = p.wi.data() + h - 1;
+    for (std::size_t i = 0; i < N; i += 2 * h) {
+      double* __restrict ar = re + i;
+      double* __restrict ai = im + i;
+      double* __restrict br = re + i + h;
+      double* __restrict bi = im + i + h;
+      for (std::size_t k = 0; k < h; ++k) {
+        const double xr = br[k] * cr[k] - bi[k] * ci[k];
+        const double xi = br[k] * ci[k] + bi[k] * cr[k];
+        br[k] = ar[k] - xr;
+        bi[k] = ai[k] - xi;
+        ar[k] += xr;
+        ai[k] += xi;
       }
     }
   }
 }
 
-double percentile(std::vector<double> v, double q) {
+/// k-th and (k+1)-th smallest of x[0…n) (k < n; the second equals the first when k + 1 = n),
+/// exactly. A histogram of 4,096 equal bins between the least and the largest value finds the bin
+/// that holds rank k; only that bin's values (a few hundred for a noisy trace) are partially
+/// sorted. Three branch-free passes over x: O(n) at streaming speed, several times faster than
+/// std::nth_element on all values (data-dependent branches). Skewed data only make the bin
+/// larger, never the result wrong. x finite.
+std::pair<double, double> order_stats(const double* x, std::size_t n, std::size_t k) {
+  constexpr std::size_t kBins = 4096;
+  thread_local std::vector<double> bin;
+  thread_local std::vector<std::uint32_t> hist(kBins);
+  double lo = x[0], hi = x[0];
+  for (std::size_t i = 0; i < n; ++i) {
+    lo = std::min(lo, x[i]);
+    hi = std::max(hi, x[i]);
+  }
+  // (x − lo)·scale ∈ [0, kBins − 1] (rounding stays below kBins); all in bin 0 when hi = lo or
+  // the range overflows.
+  const double range = hi - lo;
+  const double scale = range > 0 && std::isfinite(range) ? static_cast<double>(kBins - 1) / range : 0;
+  auto bin_of = [&](double v) { return static_cast<std::size_t>((v - lo) * scale); };
+  std::fill(hist.begin(), hist.end(), 0u);
+  for (std::size_t i = 0; i < n; ++i) ++hist[bin_of(x[i])];
+  std::size_t b = 0, below = 0;
+  while (below + hist[b] <= k) below += hist[b++];
+  bin.resize(hist[b] + 1);
+  std::size_t m = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    bin[m] = x[i];
+    m += bin_of(x[i]) == b;
+  }
+  const std::size_t r = k - below;
+  const auto first = bin.begin(), nth = first + static_cast<std::ptrdiff_t>(r),
+             end = first + static_cast<std::ptrdiff_t>(m);
+  std::nth_element(first, nth, end);
+  const double a = *nth;
+  if (k + 1 >= n) return {a, a};
+  if (r + 1 < m) return {a, *std::min_element(nth + 1, end)};
+  double above = std::numeric_limits<double>::infinity();  // the next bin's least value
+  for (std::size_t i = 0; i < n; ++i)
+    if (x[i] > a) above = std::min(above, x[i]);
+  return {a, above};
+}
+
+double percentile(const double* v, std::size_t n, double q) {
   // numpy's default (linear interpolation between closest ranks).
-  const double pos = q / 100.0 * static_cast<double>(v.size() - 1);
+  const double pos = q / 100.0 * static_cast<double>(n - 1);
   const auto lo = static_cast<std::size_t>(std::floor(pos));
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(lo), v.end());
-  const double a = v[lo];
-  if (lo + 1 >= v.size()) return a;
-  const double b = *std::min_element(v.begin() + static_cast<std::ptrdiff_t>(lo) + 1, v.end());
+  const auto [a, b] = order_stats(v, n, lo);
   return a + (pos - static_cast<double>(lo)) * (b - a);
+}
+
+/// CASCADE's noise level ν (spikes::cascade_noise_level: 100 · median |Δy| / √fs) of a finite
+/// trace, with the median by order_stats; the same value, without the sort's cost.
+double noise_level(std::span<const double> y, double fs) {
+  thread_local std::vector<double> d;
+  d.resize(y.size() - 1);
+  for (std::size_t t = 0; t + 1 < y.size(); ++t) d[t] = std::abs(y[t + 1] - y[t]);
+  const std::size_t m = d.size() / 2;
+  const auto [lo, hi] = order_stats(d.data(), d.size(), d.size() % 2 == 0 ? m - 1 : m);
+  const double med = d.size() % 2 == 0 ? 0.5 * (hi + lo) : lo;
+  return 100.0 * med / std::sqrt(fs);
 }
 
 /// Peak of the impulse response (ΔF/F per unit of s): 1 for AR(1).
@@ -285,6 +475,32 @@ double kernel_peak(double g1, double g2) {
     peak = std::max(peak, h0);
   }
   return peak;
+}
+
+/// xc[k] = (1/T) Σ_t d_t d_{t+km}, k = 0…L (m = stride): four lags per sweep, so that each d_t is
+/// loaded once for four products and four sums run side by side. O(T·L).
+NEURODL_VECTOR_CLONES void autocovariance(const double* d, std::int64_t T, std::int64_t L,
+                                          std::int64_t stride, double* xc) {
+  for (std::int64_t k = 0; k <= L; k += 4) {
+    const std::int64_t lags = std::min<std::int64_t>(4, L + 1 - k);
+    const double* b[4];
+    for (std::int64_t i = 0; i < 4; ++i) b[i] = d + std::min(k + i, L) * stride;
+    // Over the frames every lag of the group has, then each lag's own tail.
+    const std::int64_t common = T - (k + lags - 1) * stride;
+    double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+#pragma omp simd reduction(+ : a0, a1, a2, a3)
+    for (std::int64_t t = 0; t < common; ++t) {
+      a0 += d[t] * b[0][t];
+      a1 += d[t] * b[1][t];
+      a2 += d[t] * b[2][t];
+      a3 += d[t] * b[3][t];
+    }
+    double acc[4] = {a0, a1, a2, a3};
+    for (std::int64_t i = 0; i < lags; ++i) {
+      for (std::int64_t t = common; t < T - (k + i) * stride; ++t) acc[i] += d[t] * b[i][t];
+      xc[k + i] = acc[i] / static_cast<double>(T);
+    }
+  }
 }
 
 }  // namespace
@@ -334,6 +550,13 @@ void oasis(std::span<const double> y, double g1, double g2, double lambda, doubl
          .got = num(lambda) + ", " + num(s_min)});
   Workspace& w = workspace();
   // λ Σ s_t = λ Σ_t a_t c_t (sum by parts of s = Gc), so the penalty shifts y by λa.
+  if (g2 == 0.0) {  // AR(1): a = 1 − γ but a_{T−1} = 1, applied as the frames are read
+    w.pools1.resize(y.size() + 1);
+    const std::size_t n =
+        pass_ar1(y.data(), T, lambda * (1.0 - g1), lambda, g1, s_min, w.pools1.data() + 1);
+    ar1_output(w.pools1.data() + 1, n, T, g1, c.data(), s.data());
+    return;
+  }
   w.u.assign(y.begin(), y.end());
   for (std::int64_t t = 0; t < T; ++t) {
     const double a = t == T - 1 ? 1.0 : (t == T - 2 ? 1.0 - g1 : 1.0 - g1 - g2);
@@ -352,45 +575,56 @@ double estimate_noise_sd(std::span<const double> y) {
   // σ² the one-sided density at fs = 1 is 2σ², hence σ² = mean(P/2) over the band.
   const std::size_t N = std::min<std::size_t>(256, T);
   const std::size_t step = N / 2;
-  std::vector<double> win(N);
-  double wss = 0;
-  for (std::size_t i = 0; i < N; ++i) {
-    win[i] = 0.5 - 0.5 * std::cos(2.0 * std::numbers::pi * static_cast<double>(i) /
-                                  static_cast<double>(N));
-    wss += win[i] * win[i];
-  }
+  Welch& p = welch_tables(N);
   // Band (fs/4, fs/2), both ends excluded: bins k with N < 4k and 2k < N.
   const std::size_t k_first = N / 4 + 1;
-  const bool pow2 = (N & (N - 1)) == 0;
-  std::vector<std::complex<double>> buf(N);
   double acc = 0;
   std::size_t segments = 0;
-  for (std::size_t start = 0; start + N <= T; start += step) {
-    double mean = 0;
-    for (std::size_t i = 0; i < N; ++i) mean += y[start + i];
-    mean /= static_cast<double>(N);
-    for (std::size_t i = 0; i < N; ++i) buf[i] = (y[start + i] - mean) * win[i];
-    double band = 0;
-    if (pow2) {
-      fft(buf);
-      for (std::size_t k = k_first; 2 * k < N; ++k) band += std::norm(buf[k]);
-    } else {
+  if ((N & (N - 1)) == 0) {
+    // Two real segments a, b in one complex transform Z = A + iB: since conj(Z_{N−k}) = A_k − iB_k,
+    // |A_k|² + |B_k|² = (|Z_k|² + |Z_{N−k}|²)/2, and only that sum over the band is needed.
+    double *re = p.re.data(), *im = p.im.data();
+    for (std::size_t start = 0; start + N <= T; start += 2 * step) {
+      const bool pair = start + step + N <= T;
+      double ma = 0, mb = 0;
+      for (std::size_t i = 0; i < N; ++i) ma += y[start + i];
+      if (pair)
+        for (std::size_t i = 0; i < N; ++i) mb += y[start + step + i];
+      ma /= static_cast<double>(N);
+      mb /= static_cast<double>(N);
+      for (std::size_t i = 0; i < N; ++i) {
+        re[p.rev[i]] = (y[start + i] - ma) * p.win[i];
+        im[p.rev[i]] = pair ? (y[start + step + i] - mb) * p.win[i] : 0.0;
+      }
+      fft(p, re, im);
+      double band = 0;
+      for (std::size_t k = k_first; 2 * k < N; ++k)
+        band += re[k] * re[k] + im[k] * im[k] + re[N - k] * re[N - k] + im[N - k] * im[N - k];
+      acc += 0.5 * band;
+      segments += pair ? 2 : 1;
+    }
+  } else {
+    std::vector<std::complex<double>> buf(N);
+    for (std::size_t start = 0; start + N <= T; start += step) {
+      double mean = 0;
+      for (std::size_t i = 0; i < N; ++i) mean += y[start + i];
+      mean /= static_cast<double>(N);
+      for (std::size_t i = 0; i < N; ++i) buf[i] = (y[start + i] - mean) * p.win[i];
       for (std::size_t k = k_first; 2 * k < N; ++k) {
         std::complex<double> X = 0;
         for (std::size_t i = 0; i < N; ++i)
           X += buf[i] * std::polar(1.0, -2.0 * std::numbers::pi * static_cast<double>(k * i) /
                                             static_cast<double>(N));
-        band += std::norm(X);
+        acc += std::norm(X);
       }
+      ++segments;
     }
-    acc += band;
-    ++segments;
   }
   std::size_t bins = 0;
   for (std::size_t k = k_first; 2 * k < N; ++k) ++bins;
   if (bins == 0 || segments == 0) return 0.0;
   // P_k = 2|X_k|²/Σw²; σ² = mean(P_k)/2 = mean |X_k|²/Σw².
-  return std::sqrt(acc / (static_cast<double>(segments * bins) * wss));
+  return std::sqrt(acc / (static_cast<double>(segments * bins) * p.wss));
 }
 
 std::vector<double> estimate_ar(std::span<const double> y, std::int64_t order, double noise_sd,
@@ -408,17 +642,15 @@ std::vector<double> estimate_ar(std::span<const double> y, std::int64_t order, d
   double mean = 0;
   for (double v : y) mean += v;
   mean /= static_cast<double>(T);
+  thread_local std::vector<double> centred;
+  centred.resize(y.size());
+  for (std::int64_t t = 0; t < T; ++t) centred[t] = y[t] - mean;
   // Biased sample autocovariance xc[k] = (1/T) Σ_t (y_t − ȳ)(y_{t+km} − ȳ), k = 0…L, m = stride.
   // The autocovariance of AR(p) calcium is a sum of d^|k| and r^|k| terms (k ≥ 1), so every m-th
   // lag follows an AR(p) recursion with roots d^m, r^m: Yule–Walker on that subsequence gives
   // them, and their m-th roots are the per-frame roots. Cost O(T·L).
   std::vector<double> xc(static_cast<std::size_t>(L) + 1, 0.0);
-  for (std::int64_t k = 0; k <= L; ++k) {
-    const std::int64_t lag = k * stride;
-    double acc = 0;
-    for (std::int64_t t = 0; t + lag < T; ++t) acc += (y[t] - mean) * (y[t + lag] - mean);
-    xc[k] = acc / static_cast<double>(T);
-  }
+  autocovariance(centred.data(), T, L, stride, xc.data());
   // For y = b + c + ε with c AR(p), xc_c[k] = Σ_i γ_i xc_c[k−i] (k ≥ 1) and xc_c = xc − σ²δ_k.
   // Least squares over k = 1…L: rows A[k−1][i] = xc[|k−1−i|] − σ²δ_{k−1,i}, rhs xc[k].
   const double s2 = noise_sd * noise_sd;
@@ -531,6 +763,148 @@ void gaussian_smooth(std::span<double> x, double sd, std::vector<double>& tmp) {
   }
 }
 
+constexpr int kMaxSearchSteps = 60;
+
+/// What the noise-constrained search fits and aims at.
+struct SearchSettings {
+  bool fit_lambda, fit_b;
+  double target;  // σ²T, the residual sum of squares to meet
+  double sigma;
+};
+
+/// Sums of one search step with the partition held fixed: ‖r0‖², r0·q, ‖q‖² of the residual
+/// r(Δλ) = r0 + Δλ q after Δb = kb + Δλ kq has been eliminated (b_step false: b stays).
+struct StepSums {
+  double r0r0, r0q, qq, kb, kq;
+  bool b_step;
+};
+
+struct StepResult {
+  double dl, db;  // the changes of λ and b
+  bool done;
+};
+
+/// Chooses Δλ ≥ −λ so that ‖r(Δλ)‖² = σ²T (the least ‖r‖² when no root exists), then Δb; updates
+/// λ and b and says whether the search has converged (residual within 1e-4 of σ²T or λ = 0 at
+/// its bound, b moved by less than 1e-5 σ, λ by less than 1e-6 max(λ, σ)).
+StepResult search_step(const StepSums& m, const SearchSettings& st, double& lambda, double& b) {
+  double dl = 0;
+  if (st.fit_lambda && m.qq > 0) {
+    const double disc = m.r0q * m.r0q - m.qq * (m.r0r0 - st.target);
+    dl = disc >= 0 ? (-m.r0q + std::sqrt(disc)) / m.qq : -m.r0q / m.qq;
+    if (lambda + dl < 0) dl = -lambda;
+  }
+  const double db = m.b_step ? m.kb + dl * m.kq : 0.0;
+  lambda += dl;
+  b += db;
+  const double rss = m.r0r0 + 2 * dl * m.r0q + dl * dl * m.qq;
+  const bool lambda_done = !st.fit_lambda || std::abs(rss - st.target) <= 1e-4 * st.target ||
+                           (lambda == 0 && dl == 0);
+  const bool b_done = !st.fit_b || std::abs(db) <= 1e-5 * std::max(st.sigma, 1e-12);
+  return {dl, db, lambda_done && b_done && std::abs(dl) <= 1e-6 * std::max(lambda, st.sigma)};
+}
+
+/// The noise-constrained search for AR(1) at the cost of the pools, not the frames.
+///
+/// Same steps as the general loop in deconvolve_trace, with its per-frame sums in closed form: in
+/// pool i (start t, length l, value v) c = v γ^j, φ = refit(a) = α γ^j and ψ = refit(1) = β γ^j
+/// with S = Σ_j γ^j = (1 − γ^l)/(1 − γ), A = Σ_j γ^j a_{t+j} (1 − γ^l; 1 for the last pool, where
+/// a_{T−1} = 1), α = A/w, β = S/w (0 in a clipped first pool); every sum over frames then needs
+/// only Σu, Σu² of the data and Y = Σ_j γ^j u_{t+j} of each pool. Re-solving after a step: λa + b
+/// moves every frame by the same Δb + Δλ(1 − γ) (the last by Δb + Δλ), and when that is ≥ 0 every
+/// spike v_B − γ^l v_A decreases, so the new solution is a coarsening of the old partition and the
+/// pools are merged further (OASIS's warm start, Friedrich et al. 2017, "Hyperparameter
+/// optimization"); otherwise the search restarts from the first partition (or, below its shift,
+/// from the frames). Only the first pass reads the frames: a step costs O(pools), not O(T).
+/// λ and b: start values in, fitted values out; returns the solver passes; leaves s in w.s.
+std::int64_t constrained_ar1(std::span<const double> y, double g, const SearchSettings& st,
+                             double& lambda, double& b, Workspace& w) {
+  const auto T = static_cast<std::int64_t>(y.size());
+  const double Td = static_cast<double>(T), inv_1mg = 1.0 / (1.0 - g);
+  // Sums of u = y − b₀ (b₀ the start baseline), well conditioned for any offset of y.
+  const double b0 = b, lambda0 = lambda;
+  double U1 = 0, U2 = 0;
+#pragma omp simd reduction(+ : U1, U2)
+  for (std::int64_t t = 0; t < T; ++t) {
+    const double u = y[t] - b0;
+    U1 += u;
+    U2 += u * u;
+  }
+  w.pools1.resize(static_cast<std::size_t>(T) + 1);
+  Pool1* P = w.pools1.data() + 1;
+  auto S = [&](const Pool1& p) { return (1.0 - p.e) * inv_1mg; };
+  auto A = [&](const Pool1& p, bool last) { return last ? 1.0 : 1.0 - p.e; };
+  // The first partition, finest of all that follow while the shift stays above its own; its
+  // pools keep Y = Σ γ^j u, so that a step that lowers the shift restarts from it (O(pools))
+  // instead of from the frames.
+  std::size_t n = pass_ar1(y.data(), T, b + lambda * (1.0 - g), b + lambda, g, 0.0, P);
+  const std::size_t n0 = n;
+  w.pools1_start.assign(P, P + n);
+  for (std::size_t i = 0; i < n0; ++i) w.pools1_start[i].y0 += lambda0 * A(P[i], i + 1 == n0);
+  auto restart = [&] {
+    const double db0 = b - b0;
+    if (db0 + (lambda - lambda0) * (1.0 - g) >= 0 && db0 + (lambda - lambda0) >= 0) {
+      for (std::size_t i = 0; i < n0; ++i) {
+        P[i] = w.pools1_start[i];
+        P[i].y0 -= db0 * S(P[i]) + lambda * A(P[i], i + 1 == n0);
+      }
+      return repool_ar1(P, n0, 0.0);
+    }
+    return pass_ar1(y.data(), T, b + lambda * (1.0 - g), b + lambda, g, 0.0, P);
+  };
+  std::int64_t iterations = 1;
+  for (int it = 0; it < kMaxSearchSteps; ++it) {
+    const double db0 = b - b0;
+    const bool clipped = P[0].y0 <= 0.0;
+    double svs = 0, sas = 0, sbs = 0;  // Σ v S, Σ α S, Σ β S
+    for (std::size_t i = clipped ? 1 : 0; i < n; ++i) {
+      const double Si = S(P[i]), inv_w = 1.0 / P[i].w;
+      svs += P[i].y0 * inv_w * Si;
+      sas += A(P[i], i + 1 == n) * inv_w * Si;
+      sbs += Si * inv_w * Si;
+    }
+    const double sr = U1 - Td * db0 - svs, sq = Td - sbs;
+    StepSums m{};
+    m.b_step = st.fit_b && sq > 1e-9 * Td;
+    m.kb = m.b_step ? sr / sq : 0.0;
+    m.kq = m.b_step ? sas / sq : 0.0;
+    // In pool i: r0 = u − B − V γ^j, q = −kq + Q γ^j with B = (b − b₀) + kb, V = v − β kb,
+    // Q = α + kq β.
+    const double B = db0 + m.kb;
+    double s_vy = 0, s_vvw = 0, s_vs = 0, s_qr = 0, s_qs = 0, s_qqw = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      const double Si = S(P[i]), Ai = A(P[i], i + 1 == n), wi = P[i].w;
+      const bool zero = i == 0 && clipped;
+      const double v = zero ? 0.0 : P[i].y0 / wi;
+      const double alpha = zero ? 0.0 : Ai / wi, beta = zero ? 0.0 : Si / wi;
+      const double Y = P[i].y0 + db0 * Si + lambda * Ai;  // Σ γ^j u over the pool
+      const double V = v - beta * m.kb, Q = alpha + m.kq * beta;
+      const double yb = Y - B * Si;
+      s_vy += V * yb;
+      s_vvw += V * V * wi;
+      s_vs += V * Si;
+      s_qr += Q * (yb - V * wi);
+      s_qs += Q * Si;
+      s_qqw += Q * Q * wi;
+    }
+    m.r0r0 = U2 - 2 * B * U1 + Td * B * B - 2 * s_vy + s_vvw;
+    m.r0q = -m.kq * (U1 - Td * B - s_vs) + s_qr;
+    m.qq = Td * m.kq * m.kq - 2 * m.kq * s_qs + s_qqw;
+    const auto step = search_step(m, st, lambda, b);
+    if (step.db + step.dl * (1.0 - g) >= 0 && step.db + step.dl >= 0) {
+      for (std::size_t i = 0; i < n; ++i)
+        P[i].y0 -= step.db * S(P[i]) + step.dl * A(P[i], i + 1 == n);
+      n = repool_ar1(P, n, 0.0);
+    } else {
+      n = restart();
+    }
+    ++iterations;
+    if (step.done) break;
+  }
+  ar1_output(P, n, T, g, nullptr, w.s.data());
+  return iterations;
+}
+
 }  // namespace
 
 void smooth_spikes(std::span<double> spikes, double sample_rate_hz, double smoothing_s) {
@@ -560,7 +934,7 @@ UnitFit deconvolve_trace(std::span<const double> y, const OasisOptions& o,
 
   UnitFit fit;
   fit.n_frames = T;
-  fit.noise_level = cascade_noise_level(y, fs);
+  fit.noise_level = noise_level(y, fs);
   const double sigma = std::isnan(o.noise_sd) ? estimate_noise_sd(y) : o.noise_sd;
   fit.noise_sd = sigma;
 
@@ -618,15 +992,7 @@ UnitFit deconvolve_trace(std::span<const double> y, const OasisOptions& o,
   w.s.resize(Tu);
   // a_t: the weight of c_t in Σ s_t (sum by parts of s = Gc), needed by the λ/b search.
   const double a_mid = 1.0 - g1 - g2, a_last2 = 1.0 - g1;
-  if (fit_lambda || fit_b) {
-    w.a.assign(Tu, a_mid);
-    w.a[Tu - 1] = 1.0;
-    w.a[Tu - 2] = a_last2;
-    w.phi.resize(Tu);
-    w.psi.resize(Tu);
-    w.spare.assign(Tu, 1.0);
-  }
-  double b = fit_b ? percentile(std::vector<double>(y.begin(), y.end()), 15.0) : o.baseline;
+  double b = fit_b ? percentile(y.data(), y.size(), 15.0) : o.baseline;
   double lambda = fit_lambda ? 0.0 : o.lambda;
   const double target = sigma * sigma * static_cast<double>(T);
 
@@ -635,63 +1001,64 @@ UnitFit deconvolve_trace(std::span<const double> y, const OasisOptions& o,
   //   r(Δλ, Δb) = r + Δλ φ − Δb (1 − ψ),  φ = ∂c/∂(−λ) = refit(a), ψ = refit(1),
   // is linear and ‖r‖² quadratic. Each iteration picks Δb so that Σ r = 0 (the optimality
   // condition for b) and Δλ ≥ −λ so that ‖r‖² = σ²T, then re-solves; it stops when the
-  // partition no longer moves the residual. Usually 3–8 passes.
-  auto run = [&](double lam, double bb, double smin) {
+  // partition no longer moves the residual (search_step). Usually 3–8 passes.
+  auto run = [&](double lam, double bb, double smin, bool with_c = true) {
     const double shift = bb + lam * a_mid;
     for (std::int64_t t = 0; t < T - 2; ++t) w.u[t] = y[t] - shift;
     w.u[Tu - 2] = y[T - 2] - bb - lam * a_last2;
     w.u[Tu - 1] = y[T - 1] - bb - lam;
-    return solve(w.u.data(), T, g1, g2, smin, w.c.data(), w.s.data(), w);
+    return solve(w.u.data(), T, g1, g2, smin, with_c ? w.c.data() : nullptr, w.s.data(), w);
   };
   std::int64_t iterations = 0;
-  constexpr int kMaxIterations = 60;
-  bool current = false;  // w.c and w.s belong to the present (λ, b)
-  for (int it = 0; it < kMaxIterations; ++it) {
-    const std::size_t n = run(lambda, b, 0.0);
-    ++iterations;
-    current = true;
-    if (!fit_lambda && !fit_b) break;
-    current = false;
-    const bool clipped = w.pools[0].v == 0.0;
-    refit(w.pools, n, clipped, w.a.data(), g1, g2, w.phi.data());
-    if (fit_b) refit(w.pools, n, clipped, w.spare.data(), g1, g2, w.psi.data());
-    double sr = 0, sphi = 0, sq = 0;
-    for (std::int64_t t = 0; t < T; ++t) {
-      const double r = y[t] - b - w.c[t];
-      sr += r;
-      sphi += w.phi[t];
-      if (fit_b) sq += 1.0 - w.psi[t];
+  const SearchSettings search{fit_lambda, fit_b, target, sigma};
+  if (g2 == 0.0 && (fit_lambda || fit_b)) {
+    // AR(1): the same steps at the cost of the pools (constrained_ar1).
+    iterations = constrained_ar1(y, g1, search, lambda, b, w);
+  } else {
+    if (fit_lambda || fit_b) {
+      w.a.assign(Tu, a_mid);
+      w.a[Tu - 1] = 1.0;
+      w.a[Tu - 2] = a_last2;
+      w.phi.resize(Tu);
+      w.psi.resize(Tu);
+      w.spare.assign(Tu, 1.0);
     }
-    // r(Δλ) = r0 + Δλ q with Δb eliminated.
-    const bool b_step = fit_b && sq > 1e-9 * static_cast<double>(T);
-    const double kb = b_step ? sr / sq : 0.0, kq = b_step ? sphi / sq : 0.0;
-    double r0r0 = 0, r0q = 0, qq = 0;
-    for (std::int64_t t = 0; t < T; ++t) {
-      const double one_m_psi = b_step ? 1.0 - w.psi[t] : 0.0;
-      const double r0 = y[t] - b - w.c[t] - one_m_psi * kb;
-      const double q = w.phi[t] - one_m_psi * kq;
-      r0r0 += r0 * r0;
-      r0q += r0 * q;
-      qq += q * q;
+    bool current = false;  // w.c and w.s belong to the present (λ, b)
+    for (int it = 0; it < kMaxSearchSteps; ++it) {
+      const std::size_t n = run(lambda, b, 0.0, fit_lambda || fit_b);
+      ++iterations;
+      current = true;
+      if (!fit_lambda && !fit_b) break;
+      current = false;
+      const bool clipped = w.pools[0].v == 0.0;
+      refit(w.pools, n, clipped, w.a.data(), g1, g2, w.phi.data());
+      if (fit_b) refit(w.pools, n, clipped, w.spare.data(), g1, g2, w.psi.data());
+      double sr = 0, sphi = 0, sq = 0;
+      for (std::int64_t t = 0; t < T; ++t) {
+        const double r = y[t] - b - w.c[t];
+        sr += r;
+        sphi += w.phi[t];
+        if (fit_b) sq += 1.0 - w.psi[t];
+      }
+      // r(Δλ) = r0 + Δλ q with Δb eliminated.
+      const bool b_step = fit_b && sq > 1e-9 * static_cast<double>(T);
+      const double kb = b_step ? sr / sq : 0.0, kq = b_step ? sphi / sq : 0.0;
+      double r0r0 = 0, r0q = 0, qq = 0;
+      for (std::int64_t t = 0; t < T; ++t) {
+        const double one_m_psi = b_step ? 1.0 - w.psi[t] : 0.0;
+        const double r0 = y[t] - b - w.c[t] - one_m_psi * kb;
+        const double q = w.phi[t] - one_m_psi * kq;
+        r0r0 += r0 * r0;
+        r0q += r0 * q;
+        qq += q * q;
+      }
+      const auto step = search_step({r0r0, r0q, qq, kb, kq, b_step}, search, lambda, b);
+      if (step.done) break;
     }
-    double dl = 0;
-    if (fit_lambda && qq > 0) {
-      const double disc = r0q * r0q - qq * (r0r0 - target);
-      dl = disc >= 0 ? (-r0q + std::sqrt(disc)) / qq : -r0q / qq;
-      if (lambda + dl < 0) dl = -lambda;
+    if (!current) {
+      run(lambda, b, 0.0);
+      ++iterations;
     }
-    const double db = b_step ? kb + dl * kq : 0.0;
-    lambda += dl;
-    b += db;
-    const double rss = r0r0 + 2 * dl * r0q + dl * dl * qq;
-    const bool lambda_done = !fit_lambda || std::abs(rss - target) <= 1e-4 * target ||
-                             (lambda == 0 && dl == 0);
-    const bool b_done = !fit_b || std::abs(db) <= 1e-5 * std::max(sigma, 1e-12);
-    if (lambda_done && b_done && std::abs(dl) <= 1e-6 * std::max(lambda, sigma)) break;
-  }
-  if (!current) {
-    run(lambda, b, 0.0);
-    ++iterations;
   }
 
   double s_min = 0;
@@ -758,7 +1125,7 @@ UnitFit deconvolve_trace(std::span<const double> y, const OasisOptions& o,
       last_end = t - 1;
     }
     if (events.size() < 3) events = all;
-    A = events.empty() ? std::max(floor, 1e-12) : percentile(events, 50.0);
+    A = events.empty() ? std::max(floor, 1e-12) : percentile(events.data(), events.size(), 50.0);
   }
   fit.spike_amplitude = A;
   const double scale = peak / A;
@@ -782,10 +1149,18 @@ DeconvolveResult deconvolve(const MatrixF& dff, const OasisOptions& o) {
     config_error("sample rate must be positive and finite", "> 0", num(o.sample_rate_hz), "Hz",
                  "--fs");
   // Each column's length without its trailing NaN padding; NaN/Inf inside it is an error.
-  // One pass in memory order (rows), since a column of the row-major input is strided.
+  // One pass in memory order (rows), since a column of the row-major input is strided. A row
+  // without NaN/Inf (the usual case) is only tested as a whole, which vectorises.
   std::vector<Eigen::Index> len(static_cast<std::size_t>(N), 0), first_bad(static_cast<std::size_t>(N), T);
+  Eigen::Index clean_end = 0;  // 1 + the last row without NaN/Inf
   for (Eigen::Index t = 0; t < T; ++t) {
     const float* row = dff.data() + t * N;
+    int bad = 0;
+    for (Eigen::Index j = 0; j < N; ++j) bad |= !(std::abs(row[j]) <= std::numeric_limits<float>::max());
+    if (!bad) {
+      clean_end = t + 1;
+      continue;
+    }
     for (Eigen::Index j = 0; j < N; ++j) {
       const float v = row[j];
       if (!std::isnan(v)) len[j] = t + 1;
@@ -793,7 +1168,7 @@ DeconvolveResult deconvolve(const MatrixF& dff, const OasisOptions& o) {
     }
   }
   for (Eigen::Index j = 0; j < N; ++j) {
-    const Eigen::Index n = len[j];
+    const Eigen::Index n = len[j] = std::max(len[j], clean_end);
     if (first_bad[j] < n)
       config_error("trace holds NaN or Inf", "finite ΔF/F (NaN only as trailing padding)",
                    "unit " + std::to_string(j) + ", frame " + std::to_string(first_bad[j]));
@@ -807,27 +1182,37 @@ DeconvolveResult deconvolve(const MatrixF& dff, const OasisOptions& o) {
   res.spikes.resize(T, N);
   res.units.resize(static_cast<std::size_t>(N));
   // Units are processed in blocks of kBlock adjacent columns: reading one row of a block is one
-  // cache line of the row-major input, so the strided columns are gathered at memory speed.
-  constexpr Eigen::Index kBlock = 16;
+  // cache line of the row-major input, so the strided columns are gathered at memory speed. The
+  // block stays float32 (16·T·4 bytes); each trace is widened into a T-double buffer just before
+  // it is solved, so that its many passes run on a copy that stays in the core's L2 cache.
+  constexpr Eigen::Index kBlock = 16, kAhead = 32;
   const Eigen::Index n_blocks = (N + kBlock - 1) / kBlock;
   Progress progress("deconvolve", N);
   std::exception_ptr error;
   bool failed = false;
 #pragma omp parallel
   {
-    std::vector<double> buf(static_cast<std::size_t>(T * kBlock)), out(static_cast<std::size_t>(T));
+    std::vector<float> block(static_cast<std::size_t>(T * kBlock));
+    std::vector<double> y(static_cast<std::size_t>(T)), out(static_cast<std::size_t>(T));
 #pragma omp for schedule(dynamic, 1)
     for (Eigen::Index blk = 0; blk < n_blocks; ++blk) {
       if (failed) continue;
       const Eigen::Index j0 = blk * kBlock, nb = std::min(kBlock, N - j0);
-      for (Eigen::Index t = 0; t < T; ++t)
-        for (Eigen::Index k = 0; k < nb; ++k) buf[k * T + t] = dff(t, j0 + k);
+      // Rows of a block are N floats apart, further than a page when N > 1024, which the
+      // hardware prefetcher does not follow: fetch kAhead rows ahead.
+      for (Eigen::Index t = 0; t < T; ++t) {
+        if (t + kAhead < T) __builtin_prefetch(dff.data() + (t + kAhead) * N + j0);
+        for (Eigen::Index k = 0; k < nb; ++k) block[k * T + t] = dff(t, j0 + k);
+      }
       try {
         for (Eigen::Index k = 0; k < nb; ++k) {
           const Eigen::Index n = len[j0 + k];
-          res.units[j0 + k] = deconvolve_trace(
-              std::span<const double>(buf.data() + k * T, n), o, std::span<double>(out.data(), n));
-          std::copy(out.begin(), out.begin() + n, buf.begin() + k * T);
+          float* column = block.data() + k * T;
+          std::copy(column, column + n, y.begin());
+          res.units[j0 + k] = deconvolve_trace(std::span<const double>(y.data(), n), o,
+                                               std::span<double>(out.data(), n));
+          std::copy(out.begin(), out.begin() + n, column);
+          std::fill(column + n, column + T, std::numeric_limits<float>::quiet_NaN());
         }
       } catch (...) {
 #pragma omp critical
@@ -837,10 +1222,10 @@ DeconvolveResult deconvolve(const MatrixF& dff, const OasisOptions& o) {
         }
         continue;
       }
-      for (Eigen::Index t = 0; t < T; ++t)
-        for (Eigen::Index k = 0; k < nb; ++k)
-          res.spikes(t, j0 + k) = t < len[j0 + k] ? static_cast<float>(buf[k * T + t])
-                                                  : std::numeric_limits<float>::quiet_NaN();
+      for (Eigen::Index t = 0; t < T; ++t) {
+        if (t + kAhead < T) __builtin_prefetch(res.spikes.data() + (t + kAhead) * N + j0, 1);
+        for (Eigen::Index k = 0; k < nb; ++k) res.spikes(t, j0 + k) = block[k * T + t];
+      }
       progress.advance(nb);
     }
   }

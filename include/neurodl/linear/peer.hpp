@@ -6,7 +6,7 @@
 // held-out time. Units within `radius_um` of a unit are never among its predictors, so optical
 // cross-talk (shared neuropil, overlapping ROIs) cannot masquerade as shared activity.
 //
-// Method "pcs" (the only one for now), per cross-validation fold (eval::time_block_folds):
+// Per cross-validation fold (eval::time_block_folds):
 //  1. W (N × k): the top k principal axes of all units on training time (centred).
 //  2. Units are grouped in square tiles of side radius_um on their x, y positions; the excluded
 //     set E_g of tile g holds every unit within radius_um (3-D distance; missing z counts as 0) of
@@ -17,8 +17,15 @@
 //     non-excluded units only.
 //  4. Ridge regression of the tile's units on F_g on training time, penalty
 //     λ = ridge · tr(F_gᵀF_g)/k, and prediction on test time.
+//  5. With `rank` r > 0 (reduced rank): the predictions of all units pass through r dimensions,
+//     as in reduced-rank regression (Izenman 1975): the top r right singular vectors V_r (N × r)
+//     of the training-time fitted values Ŷ_train (T_train × N, all tiles) project the test
+//     predictions, Ŷ_test·V_r·V_rᵀ. Every unit's prediction still uses no excluded unit's
+//     activity directly; the shared directions are learned from all units' fitted values.
 // R² per unit from the concatenated out-of-fold predictions, 1 − Σ(y − ŷ)² / Σ(y − ȳ)².
-// Cost per fold: O(T·N·k·(2q + 2)) for the PCA, plus O(T·(|E_g| + k)·k) per tile.
+// Cost per fold: O(T·N·k·(2q + 2)) for the PCA, plus O(T·(|E_g| + k)·k) per tile; with rank r,
+// plus the top-r SVD of Ŷ_train and O(T·N·r), and the fitted values of all units (T × N float32,
+// one fold at a time) in memory.
 //
 // Area-to-area prediction: the units of one area predicted from those of another by reduced-rank
 // ridge regression (linear/rrr.hpp, rrr_rank_curve): the cross-validated R² per rank and the
@@ -55,6 +62,9 @@ struct PeerOptions {
   std::string solver = "auto";
   /// Seed of the randomized PCA; default 0.
   std::uint64_t seed = 0;
+  /// Reduced rank r of the prediction of all units (step 5), clipped to min(k, N); 0 (default):
+  /// full rank, each tile's ridge prediction as it is.
+  std::int64_t rank = 0;
 };
 
 /// The option table of PeerOptions (with --folds, --blocks, --gap).
@@ -70,6 +80,7 @@ struct PeerResult {
   std::vector<std::int64_t> n_excluded;
   std::int64_t n_components = 0;  ///< k used
   std::int64_t n_tiles = 0;       ///< tiles (groups of units sharing an excluded set)
+  std::int64_t rank = 0;          ///< reduced rank used (0: full rank)
 };
 
 /// Peer prediction of every column of x (T × N) from the others; positions_um holds N rows of
@@ -82,7 +93,7 @@ PeerResult peer_prediction(const MatrixF& x, const std::vector<std::array<double
 /// Peer prediction of a recording (positions from its units table).
 PeerResult peer_prediction(const Recording& rec, const PeerOptions& options = {});
 
-/// JSON: n_units, n_components, n_tiles, radius_um, r2_mean, r2 (list, NaN → null).
+/// JSON: n_units, n_components, n_tiles, rank, r2_mean, r2 (list, NaN → null).
 nlohmann::json to_json(const PeerResult& result);
 
 /// Options of area_prediction().

@@ -2,8 +2,9 @@
 // Multi-target ridge regression with one penalty per target chosen by time-block
 // cross-validation. Every penalty of the grid and every target is evaluated from one
 // eigendecomposition of the training Gram matrix per fold (X'X when n ≥ p, XX' when p > n), so
-// the grid costs one matrix product per penalty and fold instead of one solve per penalty and
-// target. See src/linear/ridge.cpp for the formulas and their cost.
+// the grid costs one matrix product per penalty and fold (a triangular one when the test block
+// has at least as many rows as the basis) instead of one solve per penalty and target. See
+// src/linear/ridge.cpp and ridge_detail.cpp for the formulas and their cost.
 //
 // Scale of the penalty: alpha is added to the eigenvalues of X_c'X_c, where X_c is the training
 // design matrix centred with its training means (when fit_intercept) and divided by its training

@@ -62,6 +62,53 @@ TEST(Peer, SharedLatentsArePredictedPrivateNoiseIsNot) {
   }
 }
 
+TEST(Peer, ReducedRankKeepsThePlantedRankAndLosesTheRest) {
+  // 80 units 30 µm apart, all driven by 3 independent latents of different strength (loadings
+  // N(0, sd_l²) with sd 0.8, 0.5, 0.3; latent sd 1) plus unit noise sd 1. Unit j's predictable
+  // share is s_j/(s_j + 1), s_j = Σ_l load_lj². Through rank 3 the prediction keeps all three
+  // latents (as at full rank, less the noise of 17 dropped directions); through rank 1 only the
+  // strongest, whose share is load_1j²/(s_j + 1): the expected loss is computed from the planted
+  // loadings.
+  Rng rng(21);
+  const Eigen::Index t = 1500, n = 80;
+  const MatrixF z = gaussian(t, 3, 1.0, rng);
+  MatrixF load = gaussian(3, n, 1.0, rng);
+  const float sd[3] = {0.8f, 0.5f, 0.3f};
+  for (int l = 0; l < 3; ++l) load.row(l) *= sd[l];
+  MatrixF x = gaussian(t, n, 1.0, rng);
+  x += z * load;
+  double share = 0, loss = 0;
+  for (Eigen::Index j = 0; j < n; ++j) {
+    const double s = load.col(j).cast<double>().squaredNorm();
+    share += s / (s + 1) / n;
+    loss += (s - double(load(0, j)) * load(0, j)) / (s + 1) / n;
+  }
+  std::vector<std::array<double, 3>> pos(n);
+  for (Eigen::Index j = 0; j < n; ++j) pos[j] = {30.0 * j, 0.0, 0.0};
+  PeerOptions o;
+  o.n_components = 20;
+  o.radius_um = 40;
+  const auto full = linear::peer_prediction(x, pos, o);
+  o.rank = 3;
+  const auto r3 = linear::peer_prediction(x, pos, o);
+  o.rank = 1;
+  const auto r1 = linear::peer_prediction(x, pos, o);
+  EXPECT_EQ(full.rank, 0);
+  EXPECT_EQ(r3.rank, 3);
+  // Full rank pays for estimating 20 directions on 1,200 training samples (~k/T_train ≈ 0.02 per
+  // unit, plus the noise in the PCs' directions); seed 21 gives 0.41 against a share of 0.45.
+  EXPECT_LT(full.r2_mean, share + 0.01);
+  EXPECT_GT(full.r2_mean, share - 0.07);
+  EXPECT_GT(r3.r2_mean, full.r2_mean - 0.02);
+  EXPECT_NEAR(r3.r2_mean - r1.r2_mean, loss, 0.04);
+  // A rank above the number of components is clipped to it.
+  const MatrixF small = x.topLeftCorner(200, 10);
+  o.n_components = 4;
+  o.rank = 100;
+  o.radius_um = 0;
+  EXPECT_EQ(linear::peer_prediction(small, {}, o).rank, 4);
+}
+
 TEST(Peer, NeighbourExclusionExcludes) {
   // 30 pairs of units 5 µm apart, pairs 100 µm apart. Within a pair both units see the same
   // signal c (sd 1, "cross-talk") plus their own noise (sd 0.5); pairs are independent. With

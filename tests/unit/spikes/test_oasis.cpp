@@ -214,6 +214,44 @@ TEST(Oasis, PlantedSpikesAreRecovered) {
   }
 }
 
+/// The AR(1) noise-constrained search works on pools (sums in closed form, warm-started merges,
+/// restarts from the first partition): its solution must be the exact OASIS solution at the λ
+/// and b it reports, with ‖y − b − c‖² = σ²T and Σ(y − b − c) = 0 as the general search ends.
+TEST(Oasis, Ar1NoiseConstrainedSearchMatchesAFullPass) {
+  const double fs = 30.0, g = 0.95;
+  for (double sigma : {0.03, 0.1, 0.3}) {
+    for (double baseline : {0.0, 2.0, -100.0}) {
+      std::mt19937_64 rng(static_cast<std::uint64_t>(sigma * 1000 + baseline + 200));
+      std::normal_distribution<double> noise(0, sigma);
+      std::bernoulli_distribution fire(0.03);
+      std::vector<double> n(6000);
+      for (auto& v : n) v = fire(rng) ? 1.0 : 0.0;
+      auto y = ar_calcium(n, g, 0.0);
+      for (auto& v : y) v += baseline + noise(rng);
+      OasisOptions o;
+      o.sample_rate_hz = fs;
+      o.tau_decay_s = -1.0 / (fs * std::log(g));
+      o.smoothing_s = 0;
+      o.spike_amplitude = 1;  // the output is then s itself (peak of h = 1 for AR(1))
+      std::vector<double> sp(y.size());
+      const UnitFit fit = deconvolve_trace(y, o, sp);
+      std::vector<double> yb(y.size()), c(y.size()), s(y.size());
+      for (std::size_t t = 0; t < y.size(); ++t) yb[t] = y[t] - fit.baseline;
+      oasis(yb, fit.gamma1, 0.0, fit.lambda, 0.0, c, s);
+      double rss = 0, sum = 0;
+      for (std::size_t t = 0; t < y.size(); ++t) {
+        ASSERT_NEAR(sp[t], s[t], 1e-9) << "σ " << sigma << " b " << baseline << " t " << t;
+        rss += (yb[t] - c[t]) * (yb[t] - c[t]);
+        sum += yb[t] - c[t];
+      }
+      const double target = fit.noise_sd * fit.noise_sd * static_cast<double>(y.size());
+      if (fit.lambda > 0) EXPECT_NEAR(rss, target, 2e-4 * target) << "σ " << sigma;
+      EXPECT_NEAR(sum / static_cast<double>(y.size()), 0.0, 1e-4 * fit.noise_sd) << "σ " << sigma;
+      EXPECT_GE(fit.iterations, 2);
+    }
+  }
+}
+
 /// The simulator's `calcium` preset (docs/simulator.md: double-exponential kernel, frame
 /// averaging, saturation, drift), run through the CLI because this layer does not link the sim.
 TEST(Oasis, SimulatorCalciumPreset) {
