@@ -917,21 +917,13 @@ void smooth_spikes(std::span<double> spikes, double sample_rate_hz, double smoot
   gaussian_smooth(spikes, smoothing_s * sample_rate_hz, tmp);
 }
 
-UnitFit deconvolve_trace(std::span<const double> y, const OasisOptions& o,
-                         std::span<double> spikes) {
-  check_options(o);
+namespace {
+
+// deconvolve_trace without its input checks: y is finite, T ≥ 16, spikes has T entries and the
+// options were checked. deconvolve() checks the whole matrix once and calls this per column.
+UnitFit deconvolve_checked(std::span<const double> y, const OasisOptions& o, std::span<double> spikes) {
   const auto T = static_cast<std::int64_t>(y.size());
   const double fs = o.sample_rate_hz;
-  check(T >= 16, ErrorKind::shape,
-        {.component = kComponent, .what = "trace too short", .expected = ">= 16 frames",
-         .got = std::to_string(T)});
-  check(spikes.size() == y.size(), ErrorKind::shape,
-        {.component = kComponent, .what = "output length differs from the trace",
-         .expected = std::to_string(T), .got = std::to_string(spikes.size())});
-  for (std::int64_t t = 0; t < T; ++t)
-    if (!std::isfinite(y[t]))
-      config_error("trace holds NaN or Inf", "finite ΔF/F", "frame " + std::to_string(t));
-
   UnitFit fit;
   fit.n_frames = T;
   fit.noise_level = noise_level(y, fs);
@@ -1140,6 +1132,24 @@ UnitFit deconvolve_trace(std::span<const double> y, const OasisOptions& o,
   return fit;
 }
 
+}  // namespace
+
+UnitFit deconvolve_trace(std::span<const double> y, const OasisOptions& o,
+                         std::span<double> spikes) {
+  check_options(o);
+  const auto T = static_cast<std::int64_t>(y.size());
+  check(T >= 16, ErrorKind::shape,
+        {.component = kComponent, .what = "trace too short", .expected = ">= 16 frames",
+         .got = std::to_string(T)});
+  check(spikes.size() == y.size(), ErrorKind::shape,
+        {.component = kComponent, .what = "output length differs from the trace",
+         .expected = std::to_string(T), .got = std::to_string(spikes.size())});
+  for (std::int64_t t = 0; t < T; ++t)
+    if (!std::isfinite(y[t]))
+      config_error("trace holds NaN or Inf", "finite ΔF/F", "frame " + std::to_string(t));
+  return deconvolve_checked(y, o, spikes);
+}
+
 DeconvolveResult deconvolve(const MatrixF& dff, const OasisOptions& o) {
   const Eigen::Index T = dff.rows(), N = dff.cols();
   check(T > 0 && N > 0, ErrorKind::shape,
@@ -1209,8 +1219,8 @@ DeconvolveResult deconvolve(const MatrixF& dff, const OasisOptions& o) {
           const Eigen::Index n = len[j0 + k];
           float* column = block.data() + k * T;
           std::copy(column, column + n, y.begin());
-          res.units[j0 + k] = deconvolve_trace(std::span<const double>(y.data(), n), o,
-                                               std::span<double>(out.data(), n));
+          res.units[j0 + k] = deconvolve_checked(std::span<const double>(y.data(), n), o,
+                                                 std::span<double>(out.data(), n));
           std::copy(out.begin(), out.begin() + n, column);
           std::fill(column + n, column + T, std::numeric_limits<float>::quiet_NaN());
         }
