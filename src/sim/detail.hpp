@@ -87,6 +87,12 @@ void add_common_metadata(Recording& rec, const SimOptions& resolved, const char*
 /// Text of a number for metadata ("%.17g": round-trips exactly).
 std::string number_text(double x);
 
+/// Behaviour sampled at `times_s` (step dt s): running_speed (cm/s), pupil_area (px²) and, when
+/// face_components > 0, face_motion_svd (a.u., that many columns), from the stream
+/// Purpose::behavior of `seed`. The model is in docs/simulator.md (`spont`, "Behaviour").
+std::vector<BehaviorChannel> simulate_behavior(const std::vector<double>& times_s, double dt,
+                                               int face_components, std::uint64_t seed);
+
 /// The preset entry points; `o` holds the user's options, sentinels not yet resolved.
 std::vector<Recording> simulate_spont(const SimOptions& o);
 std::vector<Recording> simulate_images(const SimOptions& o);

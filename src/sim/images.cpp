@@ -2,9 +2,10 @@
 // simple cells are linear–nonlinear Gabor filters (Jones & Palmer 1987, J Neurophysiol 58:1233),
 // complex cells the energy of a quadrature pair (Adelson & Bergen 1985, JOSA A 2:284); a
 // temporal kernel shapes the response, a gain shared by all units fluctuates from trial to trial
-// (Goris, Movshon & Simoncelli 2014, Nat Neurosci 17:858) and spikes are Poisson given the rate.
+// (Goris, Movshon & Simoncelli 2014, Nat Neurosci 17:858), running multiplies each unit's rate by
+// its own gain (Niell & Stryker 2010, Neuron 65:472) and spikes are Poisson given the rate.
 // Because the model is known, the expected response to every image and the noise ceiling are
-// computed exactly (docs/simulator.md).
+// computed exactly, given the recorded behaviour (docs/simulator.md).
 
 #include "neurodl/sim/images.hpp"
 
@@ -172,6 +173,7 @@ std::vector<Recording> simulate_images(const SimOptions& options) {
   if (o.repeats == -1) o.repeats = kDefaultRepeats;
   if (o.image_px == -1) o.image_px = kDefaultPx;
   if (std::isnan(o.fs_hz)) o.fs_hz = kDefaultFsHz;
+  if (std::isnan(o.behavior_gain)) o.behavior_gain = 0.0;
   const double fs = o.fs_hz, dt = 1.0 / fs;
   const std::int64_t on = std::max<std::int64_t>(1, std::llround(kOnS * fs));
   const std::int64_t W = on + std::max<std::int64_t>(1, std::llround(kOffS * fs));
@@ -193,6 +195,22 @@ std::vector<Recording> simulate_images(const SimOptions& options) {
   rec.stimuli.images = procedural_images(S, px, px, o.seed, stream(Purpose::images));
   rec.stimuli.image_height = rec.stimuli.image_width = px;
 
+  // Behaviour on the frame clock (timestamps = activity times, so resampling is the identity),
+  // from its own stream: the other draws are those of a recording without behaviour. Running
+  // enters the rates as its z-score over the recording.
+  rec.behavior = simulate_behavior(rec.times_s(), dt, 0, o.seed);
+  std::vector<double> run_z(static_cast<size_t>(T));
+  double run_mean = 0, run_sd = 0;
+  for (std::int64_t t = 0; t < T; ++t) run_mean += rec.behavior[0].values(t, 0);
+  run_mean /= static_cast<double>(T);
+  for (std::int64_t t = 0; t < T; ++t) {
+    run_z[static_cast<size_t>(t)] = rec.behavior[0].values(t, 0) - run_mean;
+    run_sd += run_z[static_cast<size_t>(t)] * run_z[static_cast<size_t>(t)];
+  }
+  run_sd = std::sqrt(run_sd / static_cast<double>(T));
+  if (run_sd > 0)  // a recording that never runs has z = 0
+    for (double& z : run_z) z /= run_sd;
+
   // Presentations: consecutive blocks, each a random permutation of all images (block b holds
   // repeat b); each trial has its own shared gain g = exp(σ_g ε − σ_g²/2), E[g] = 1.
   Rng pres(o.seed, stream(Purpose::presentations));
@@ -213,7 +231,7 @@ std::vector<Recording> simulate_images(const SimOptions& options) {
 
   MatrixF rates(T, N), mean_response(S, N), noise_ceiling(1, N), rfs(N, n_pixels);
   MatrixF rf_params(N, 6), complex_cell(1, N), baseline(1, N), stim_gain(1, N);
-  MatrixF stim_drive(S, N), kernel(W, N);
+  MatrixF stim_drive(S, N), kernel(W, N), behavior_gain(1, N);
   rec.units.resize(static_cast<size_t>(N));
   const MatrixD images = rec.stimuli.images.cast<double>();
 
@@ -244,6 +262,9 @@ std::vector<Recording> simulate_images(const SimOptions& options) {
       const double beta = rng.normal(0.5, 0.5);                 // spontaneous drive
       const double alpha = rng.lognormal(std::log(3.0), 0.35);  // stimulus gain
       const double latency = rng.uniform(0.03, 0.06), tau = rng.uniform(0.03, 0.06);
+      // Running gain γ ~ N(G, (|G|/2)²), drawn after the parameters above so that they do not
+      // depend on G; G = 0 gives γ = 0 exactly.
+      const double gamma = o.behavior_gain + 0.5 * std::abs(o.behavior_gain) * rng.normal();
 
       // Unit-norm even (and odd, quadrature) filters.
       auto unit_norm = [](std::vector<double> v) {
@@ -278,25 +299,65 @@ std::vector<Recording> simulate_images(const SimOptions& options) {
         kernel(j, i) = static_cast<float>(kappa[static_cast<size_t>(j)]);
       }
 
-      // Expected count per trial window (gain 1): μ_s = Σ_j softplus(β + α z_s κ_j)·dt, and the
-      // noise ceiling Var_s μ / (Var_s μ + E_s μ + Var(g)·E_s μ²) (docs/simulator.md).
-      double m1 = 0, m2 = 0;
+      // Running gain h_pj = exp(γ z) in frame j of trial p, through its first two moments over
+      // the P trials: h̄_j = mean_p h_pj and M_jk = mean_p h_pj h_pk. O(P·W²); with γ = 0, h ≡ 1.
+      std::vector<double> h_mean(static_cast<size_t>(W), 1.0), h_second;
+      if (gamma != 0) {
+        std::fill(h_mean.begin(), h_mean.end(), 0.0);
+        h_second.assign(static_cast<size_t>(W * W), 0.0);
+        std::vector<double> h(static_cast<size_t>(W));
+        for (std::int64_t p = 0; p < P; ++p) {
+          for (std::int64_t j = 0; j < W; ++j)
+            h[static_cast<size_t>(j)] = std::exp(gamma * run_z[static_cast<size_t>(p * W + j)]);
+          for (std::int64_t j = 0; j < W; ++j) {
+            h_mean[static_cast<size_t>(j)] += h[static_cast<size_t>(j)];
+            for (std::int64_t k = 0; k < W; ++k)
+              h_second[static_cast<size_t>(j * W + k)] +=
+                  h[static_cast<size_t>(j)] * h[static_cast<size_t>(k)];
+          }
+        }
+        for (double& v : h_mean) v /= static_cast<double>(P);
+        for (double& v : h_second) v /= static_cast<double>(P);
+      }
+
+      // Expected count of image s in a trial window, averaged over the trial gain g and over the
+      // trial (hence the behaviour) it falls in: with f_sj = softplus(β + α z_s κ_j) and
+      // X_s = Σ_j f_sj h_pj dt, m_s = E X_s = Σ_j f_sj h̄_j dt and E X_s² = dt² fᵀMf. Then
+      // Var(R | s) = m_s + Var(g)·E X_s² + (E X_s² − m_s²), and the noise ceiling is
+      // Var_s m / (Var_s m + E_s m + Var(g)·E_s E X² + E_s(E X² − m²)) (docs/simulator.md);
+      // with γ = 0 (E X² = m²) it is the ceiling of generator version 1, bit for bit.
+      double m1 = 0, m2 = 0, x2 = 0;
+      std::vector<double> f(static_cast<size_t>(W));
       for (std::int64_t s = 0; s < S; ++s) {
         double mu = 0;
-        for (std::int64_t j = 0; j < W; ++j)
-          mu += softplus(beta + alpha * z[s] * kappa[static_cast<size_t>(j)]) * dt;
+        for (std::int64_t j = 0; j < W; ++j) {
+          f[static_cast<size_t>(j)] = softplus(beta + alpha * z[s] * kappa[static_cast<size_t>(j)]);
+          mu += f[static_cast<size_t>(j)] * h_mean[static_cast<size_t>(j)] * dt;
+        }
+        double ex2 = mu * mu;
+        if (gamma != 0) {
+          ex2 = 0;
+          for (std::int64_t j = 0; j < W; ++j)
+            for (std::int64_t k = 0; k < W; ++k)
+              ex2 += f[static_cast<size_t>(j)] * h_second[static_cast<size_t>(j * W + k)] *
+                     f[static_cast<size_t>(k)];
+          ex2 *= dt * dt;
+        }
         mean_response(s, i) = static_cast<float>(mu);
         stim_drive(s, i) = static_cast<float>(z[s]);
         m1 += mu;
         m2 += mu * mu;
+        x2 += ex2;
       }
       m1 /= static_cast<double>(S);
       m2 /= static_cast<double>(S);
+      x2 /= static_cast<double>(S);
       const double var_stim = std::max(0.0, m2 - m1 * m1);
-      noise_ceiling(0, i) = static_cast<float>(var_stim / (var_stim + m1 + gain_var * m2));
+      noise_ceiling(0, i) =
+          static_cast<float>(var_stim / (var_stim + m1 + gain_var * x2 + (x2 - m2)));
 
-      // Time series: rate = g_p·softplus(β + α z_{s_p} κ_j) in trial p; grey frames after the
-      // last whole trial have gain 1 and no stimulus. Counts ~ Poisson(rate·dt).
+      // Time series: rate = g_p·softplus(β + α z_{s_p} κ_j)·exp(γ z_t) in trial p; grey frames
+      // after the last whole trial have g = 1 and no stimulus. Counts ~ Poisson(rate·dt).
       Rng counts(o.seed, stream(Purpose::unit_counts, static_cast<std::uint64_t>(i)));
       for (std::int64_t t = 0; t < T; ++t) {
         const std::int64_t p = t / W, j = t % W;
@@ -304,6 +365,7 @@ std::vector<Recording> simulate_images(const SimOptions& options) {
         if (p < P)
           rate = trial_gain(p, 0) * softplus(beta + alpha * z[image_of[static_cast<size_t>(p)]] *
                                                         kappa[static_cast<size_t>(j)]);
+        if (gamma != 0) rate *= std::exp(gamma * run_z[static_cast<size_t>(t)]);
         rate_cols.at(t, u) = static_cast<float>(rate);
         count_cols.at(t, u) = static_cast<float>(counts.poisson(rate * dt));
       }
@@ -315,6 +377,7 @@ std::vector<Recording> simulate_images(const SimOptions& options) {
       complex_cell(0, i) = is_complex ? 1.0f : 0.0f;
       baseline(0, i) = static_cast<float>(beta);
       stim_gain(0, i) = static_cast<float>(alpha);
+      behavior_gain(0, i) = static_cast<float>(gamma);
     }
     rate_cols.copy_to(rates, begin);
     count_cols.copy_to(rec.activity, begin);
@@ -331,12 +394,16 @@ std::vector<Recording> simulate_images(const SimOptions& options) {
   rec.truth["stimulus_gain"] = std::move(stim_gain);
   rec.truth["stimulus_drive"] = std::move(stim_drive);
   rec.truth["temporal_kernel"] = std::move(kernel);
+  rec.truth["behavior_gain"] = std::move(behavior_gain);
   add_common_metadata(rec, o, "V1-like units viewing procedural images (see docs/simulator.md)");
   rec.metadata["trial_frames"] = std::to_string(W);
   rec.metadata["on_frames"] = std::to_string(on);
   rec.metadata["gain_log_sd"] = number_text(kGainLogSd);
   rec.metadata["image_kinds"] = "image i has kind i mod 3: 0 pink_noise, 1 gabor, 2 grating";
   rec.metadata["rf_params_columns"] = "x_px,y_px,orientation_rad,sf_cyc_per_px,phase_rad,sigma_px";
+  rec.metadata["behavior_rate_hz"] = number_text(fs);
+  rec.metadata["running_mean_cm_s"] = number_text(run_mean);
+  rec.metadata["running_sd_cm_s"] = number_text(run_sd);
   std::vector<Recording> out;
   out.push_back(std::move(rec));
   return out;

@@ -137,6 +137,12 @@ std::vector<OptionSpec> option_specs(SimOptions& o) {
        .target = &o.image_px,
        .min = 8,
        .max = 512},
+      {.name = "behavior_gain",
+       .help = "images: mean per-neuron running gain: rate x exp(gain * running z-score), gains "
+               "~ N(mean, (|mean|/2)^2), in log rate per s.d. of running (default 0: none)",
+       .target = &o.behavior_gain,
+       .min = -2,
+       .max = 2},
   };
 }
 

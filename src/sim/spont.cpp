@@ -46,52 +46,6 @@ std::string area_name(std::int64_t a) {
 // every dt: x' = ρx + sqrt(1 − ρ²)ε keeps Var x = 1 (exact discretisation).
 double ar_coefficient(double dt, double tau) { return std::exp(-dt / tau); }
 
-// Behaviour at `rate_hz`, timestamps offset by half a sample from the frame clock. The OU and
-// low-pass updates are exact discretisations (the run/rest switch is first order in dt), so the
-// statistics hardly depend on the rate.
-//   run/rest: two-state Markov chain, mean bout 4 s running, 6 s resting;
-//   speed:    target 20 + 6·OU(τ = 2 s) cm/s while running (0 at rest), low-passed (τ = 0.4 s),
-//             plus 0.2 cm/s sensor noise, clipped at 0;
-//   pupil:    400 px² · exp(0.25·OU(τ = 10 s) + 0.6·arousal − 0.3), arousal = run state low-passed
-//             with τ = 2 s;
-//   face SVD: component m = OU(τ_m ∈ [0.2, 1.5] s)/sqrt(m + 1) + c_m · speed/20, c_m ≠ 0 for m < 3.
-void simulate_behavior(Recording& rec, double duration_s, double rate_hz, std::uint64_t seed) {
-  Rng rng(seed, stream(Purpose::behavior));
-  const double dt = 1.0 / rate_hz;
-  const auto n = static_cast<std::int64_t>(std::ceil(duration_s * rate_hz)) + 1;
-  std::vector<double> t(static_cast<size_t>(n));
-  MatrixF speed(n, 1), pupil(n, 1), face(n, kFaceComponents);
-  double tau_face[kFaceComponents], coupling[kFaceComponents], face_ou[kFaceComponents];
-  for (int m = 0; m < kFaceComponents; ++m) {
-    tau_face[m] = rng.uniform(0.2, 1.5);
-    coupling[m] = m == 0 ? 1.5 : m < 3 ? rng.normal(0.0, 0.7) : 0.0;
-    face_ou[m] = rng.normal();
-  }
-  bool running = false;
-  double speed_ou = rng.normal(), pupil_ou = rng.normal(), v = 0.0, arousal = 0.0;
-  const double rho_speed = ar_coefficient(dt, 2.0), rho_pupil = ar_coefficient(dt, 10.0);
-  const double a_speed = 1.0 - std::exp(-dt / 0.4), a_arousal = 1.0 - std::exp(-dt / 2.0);
-  for (std::int64_t j = 0; j < n; ++j) {
-    t[static_cast<size_t>(j)] = 0.5 * dt + static_cast<double>(j) * dt;
-    if (rng.uniform() < 1.0 - std::exp(-dt / (running ? 4.0 : 6.0))) running = !running;
-    speed_ou = rho_speed * speed_ou + std::sqrt(1 - rho_speed * rho_speed) * rng.normal();
-    const double target = running ? std::max(0.0, 20.0 + 6.0 * speed_ou) : 0.0;
-    v += (target - v) * a_speed;
-    speed(j, 0) = static_cast<float>(std::max(0.0, v + 0.2 * rng.normal()));
-    arousal += ((running ? 1.0 : 0.0) - arousal) * a_arousal;
-    pupil_ou = rho_pupil * pupil_ou + std::sqrt(1 - rho_pupil * rho_pupil) * rng.normal();
-    pupil(j, 0) = static_cast<float>(400.0 * std::exp(0.25 * pupil_ou + 0.6 * arousal - 0.3));
-    for (int m = 0; m < kFaceComponents; ++m) {
-      const double rho = ar_coefficient(dt, tau_face[m]);
-      face_ou[m] = rho * face_ou[m] + std::sqrt(1 - rho * rho) * rng.normal();
-      face(j, m) = static_cast<float>(face_ou[m] / std::sqrt(m + 1.0) + coupling[m] * v / 20.0);
-    }
-  }
-  rec.behavior = {{"running_speed", "cm/s", t, speed},
-                  {"pupil_area", "px^2", t, pupil},
-                  {"face_motion_svd", "a.u.", t, face}};
-}
-
 Eigen::VectorXd unit_vector(Rng& rng, int d) {
   Eigen::VectorXd v(d);
   for (int k = 0; k < d; ++k) v[k] = rng.normal();
@@ -135,7 +89,14 @@ std::vector<Recording> simulate_spont(const SimOptions& options) {
   rec.sample_rate_hz = fs;
   rec.activity.resize(T, N);
   const double behavior_rate_hz = std::min(kMaxBehaviorRateHz, 2.0 * fs);
-  simulate_behavior(rec, static_cast<double>(T) * dt, behavior_rate_hz, o.seed);
+  {
+    // Behaviour timestamps half a sample off the frame clock, spanning every frame time.
+    const double dt_b = 1.0 / behavior_rate_hz;
+    const double duration_s = static_cast<double>(T) * dt;
+    std::vector<double> t_b(static_cast<size_t>(std::ceil(duration_s * behavior_rate_hz)) + 1);
+    for (size_t j = 0; j < t_b.size(); ++j) t_b[j] = 0.5 * dt_b + static_cast<double>(j) * dt_b;
+    rec.behavior = simulate_behavior(t_b, dt_b, kFaceComponents, o.seed);
+  }
 
   // Behaviour features at frame times, resampled exactly as users will resample them.
   const MatrixF resampled = rec.behavior_on_activity_time({}, Resample::linear);

@@ -9,6 +9,10 @@
 //   rec.h5:stimuli/images          one row per presentation: the image shown (h·w pixels)
 //   rec.h5:stimuli/responses       one row per presentation: activity summed over [onset, offset)
 //   rec.h5:stimuli/ids             one row per presentation: the stimulus id
+//   rec.h5:stimuli/behavior        one row per presentation: every behaviour channel, resampled
+//                                  onto activity time, averaged over the samples that
+//                                  stimuli/responses sums ([onset, offset)); stimuli/behavior/NAME
+//                                  (several: NAME,NAME) picks channels
 // `?recording=N` picks the N-th recording (0-based) of a file that holds several.
 
 #include <filesystem>
@@ -27,7 +31,9 @@ struct Selection {
 };
 
 /// Parses and loads a selection. Throws IoError for a missing file, ConfigError for an unknown
-/// part, area or channel (listing the valid names), ShapeError when a truth array is not T rows.
+/// part, area or channel (listing the valid names) and for stimuli/* without presentations (or
+/// stimuli/behavior without behaviour channels), ShapeError when a truth array is not T rows or
+/// a presentation's window holds no activity sample (stimuli/behavior).
 Selection select_matrix(const std::string& spec, const ReadOptions& options);
 
 /// Checks that two selections can be paired sample by sample: equal rows (ShapeError) and equal

@@ -47,6 +47,11 @@ struct SimOptions {
   std::int64_t repeats = -1;
   /// images: image side length in pixels (square images); -1: 32.
   std::int64_t image_px = -1;
+  /// images: mean G of the per-neuron running gains γ_i ~ N(G, (|G|/2)²): the rate is multiplied
+  /// by exp(γ_i · z(t)), z the running speed standardised over the recording (so γ_i is the
+  /// change of log rate per s.d. of running); NaN: 0 (no behavioural modulation, the responses
+  /// of generator version 1).
+  double behavior_gain = kNaN;
 };
 
 /// The option table of SimOptions, bound to `o` (drives the CLI flags and JSON keys).

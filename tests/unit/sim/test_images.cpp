@@ -1,6 +1,7 @@
 // sim images: procedural images, the presentation table, the consistency of rates, trial gains
-// and mean responses, and the analytic noise ceiling against a Monte-Carlo estimate over many
-// repeats (jackknife standard errors).
+// and mean responses, the behaviour channels and running gain, the stimuli/behavior selection on
+// a simulated recording, and the analytic noise ceiling against a Monte-Carlo estimate over many
+// repeats (jackknife standard errors), without and with the running gain.
 
 #include <cmath>
 #include <map>
@@ -10,21 +11,37 @@
 #include <gtest/gtest.h>
 
 #include "neurodl/core/error.hpp"
+#include "neurodl/io/neurodl_h5.hpp"
+#include "neurodl/io/select.hpp"
 #include "neurodl/sim/images.hpp"
 #include "neurodl/sim/simulate.hpp"
+#include "test_support.hpp"
 
 using namespace neurodl;
 
 namespace {
 
-sim::SimOptions options(std::int64_t units, std::int64_t n_images, std::int64_t repeats) {
+sim::SimOptions options(std::int64_t units, std::int64_t n_images, std::int64_t repeats,
+                        double behavior_gain = kNaN) {
   sim::SimOptions o;
   o.preset = "images";
   o.seed = 4;
   o.units = units;
   o.n_images = n_images;
   o.repeats = repeats;
+  o.behavior_gain = behavior_gain;
   return o;
+}
+
+// Running speed standardised over the recording (population s.d.), as docs/simulator.md defines
+// the z-score that the running gain multiplies.
+std::vector<double> running_z(const Recording& r) {
+  const auto& v = r.behavior_channel("running_speed").values;
+  const double mean = v.cast<double>().mean();
+  const double sd = std::sqrt((v.cast<double>().array() - mean).square().mean());
+  std::vector<double> z(static_cast<size_t>(v.rows()));
+  for (Eigen::Index t = 0; t < v.rows(); ++t) z[static_cast<size_t>(t)] = (v(t, 0) - mean) / sd;
+  return z;
 }
 
 // Spike count of every unit in every trial window (onset to next onset): P × N.
@@ -125,9 +142,14 @@ std::pair<double, double> jackknife(F&& estimate, std::int64_t reps, int groups 
   return {full, std::sqrt((groups - 1.0) / groups * ss)};
 }
 
-TEST(SimImages, MeanResponseNoiseCeilingAndGainMatchMonteCarlo) {
+// The analytic ceiling without behavioural modulation (generator version 1) and with a running
+// gain (then conditional on the recorded behaviour, docs/simulator.md).
+class SimImagesMonteCarlo : public ::testing::TestWithParam<double> {};
+
+TEST_P(SimImagesMonteCarlo, MeanResponseNoiseCeilingAndGainMatchMonteCarlo) {
   const std::int64_t S = 6, reps = 1000, N = 40;
-  const auto r = sim::simulate(options(N, S, reps))[0];
+  const double behavior_gain = GetParam();
+  const auto r = sim::simulate(options(N, S, reps, behavior_gain))[0];
   const auto counts = window_counts(r);
   const auto& mu = r.truth.at("mean_response");
   const auto& nc = r.truth.at("noise_ceiling");
@@ -162,14 +184,17 @@ TEST(SimImages, MeanResponseNoiseCeilingAndGainMatchMonteCarlo) {
   };
 
   for (Eigen::Index i = 0; i < N; ++i) {
-    // Each image's mean count against μ, with variance (μ + Var(g)·μ²)/reps.
+    // Each image's mean count against μ, with variance (μ + Var(g)·μ²)/reps without behaviour;
+    // with it, the sample variance (the behaviour term is not stored in the truth).
     for (std::int64_t s = 0; s < S; ++s) {
-      double mean = 0;
-      for (auto p : trials[static_cast<size_t>(s)])
+      double mean = 0, sq = 0;
+      for (auto p : trials[static_cast<size_t>(s)]) {
         mean += counts(p, i) / static_cast<double>(reps);
+        sq += counts(p, i) * counts(p, i) / static_cast<double>(reps);
+      }
       const double m = mu(s, i);
-      EXPECT_LT(std::fabs(mean - m) / std::sqrt((m + gain_var * m * m) / reps), 5.0)
-          << "unit " << i << " image " << s;
+      const double var = behavior_gain == 0 ? m + gain_var * m * m : sq - mean * mean;
+      EXPECT_LT(std::fabs(mean - m) / std::sqrt(var / reps), 5.0) << "unit " << i << " image " << s;
     }
     const auto [mc, se] =
         jackknife([&](std::int64_t lo, std::int64_t hi) { return ceiling(i, lo, hi); }, reps);
@@ -186,6 +211,12 @@ TEST(SimImages, MeanResponseNoiseCeilingAndGainMatchMonteCarlo) {
       },
       reps);
   EXPECT_LT(std::fabs(pooled), 5.0 * pooled_se) << "mean Monte-Carlo − analytic ceiling";
+  if (behavior_gain != 0) {
+    // Running adds response variance that no stimulus model explains: the ceiling is lower.
+    const auto r0 = sim::simulate(options(N, S, reps, 0.0))[0];
+    EXPECT_LT(nc.mean(), r0.truth.at("noise_ceiling").mean());
+    return;  // the population-sum check below has no running term
+  }
 
   // The shared gain: the summed count of all units has within-image variance
   // Σ_i μ_si + Var(g)·(Σ_i μ_si)², dominated by the gain term.
@@ -210,4 +241,74 @@ TEST(SimImages, MeanResponseNoiseCeilingAndGainMatchMonteCarlo) {
       },
       reps);
   EXPECT_LT(std::fabs(ratio - 1.0), 5.0 * ratio_se) << "population variance ratio " << ratio;
+}
+
+INSTANTIATE_TEST_SUITE_P(BehaviorGain, SimImagesMonteCarlo, ::testing::Values(0.0, 0.5));
+
+TEST(SimImages, BehaviourChannelsAndRunningGain) {
+  // Same seed without and with a running gain: behaviour, images, presentations and every
+  // stimulus-side parameter are the same draws; the rates differ exactly by exp(γ_i z_t).
+  const double G = 0.5;
+  const auto r0 = sim::simulate(options(40, 12, 20, 0.0))[0];
+  const auto r1 = sim::simulate(options(40, 12, 20, G))[0];
+  const auto d = sim::simulate(options(40, 12, 20))[0];  // the default: no gain
+  EXPECT_TRUE(d == r0);
+  ASSERT_EQ(r1.behavior.size(), 2u);
+  EXPECT_EQ(r1.behavior[0].name, "running_speed");
+  EXPECT_EQ(r1.behavior[1].name, "pupil_area");
+  EXPECT_TRUE(r0.behavior == r1.behavior);
+  EXPECT_EQ(r1.behavior[0].timestamps_s, r1.times_s());  // sampled on the activity clock
+  EXPECT_TRUE(r0.stimuli == r1.stimuli);
+  for (const char* name : {"receptive_fields", "rf_params", "complex_cell", "stimulus_drive",
+                           "baseline_drive", "stimulus_gain", "temporal_kernel", "trial_gain"})
+    EXPECT_TRUE(r0.truth.at(name) == r1.truth.at(name)) << name;
+  EXPECT_TRUE((r0.truth.at("behavior_gain").array() == 0).all());
+
+  // Gains γ_i ~ N(G, (G/2)²): mean within 4 s.e. (s.d. G/2 over 40 units).
+  const auto& gamma = r1.truth.at("behavior_gain");
+  ASSERT_EQ(gamma.cols(), 40);
+  EXPECT_NEAR(gamma.mean(), G, 4 * (G / 2) / std::sqrt(40.0));
+  const auto z = running_z(r1);
+  const auto& a = r0.truth.at("rates");
+  const auto& b = r1.truth.at("rates");
+  for (Eigen::Index t = 0; t < a.rows(); t += 7)
+    for (Eigen::Index i = 0; i < a.cols(); ++i) {
+      const double expected = a(t, i) * std::exp(gamma(0, i) * z[static_cast<size_t>(t)]);
+      EXPECT_NEAR(b(t, i), expected, 1e-5 * expected) << "frame " << t << " unit " << i;
+    }
+  // Speed is non-negative and bursty (the animal both rests and runs); pupil follows running.
+  const auto& v = r1.behavior[0].values;
+  EXPECT_TRUE((v.array() >= 0).all());
+  EXPECT_GT((v.array() > 5).cast<double>().mean(), 0.1);
+  EXPECT_GT((v.array() < 1).cast<double>().mean(), 0.1);
+  const Eigen::ArrayXd vs = v.col(0).cast<double>().array() - v.cast<double>().mean();
+  const Eigen::ArrayXd ps = r1.behavior[1].values.col(0).cast<double>().array() -
+                            r1.behavior[1].values.cast<double>().mean();
+  EXPECT_GT((vs * ps).mean() / std::sqrt(vs.square().mean() * ps.square().mean()), 0.3);
+}
+
+TEST(SimImages, StimulusBehaviorSelectionAveragesEachPresentation) {
+  // FILE:stimuli/behavior on a simulated recording: one row per presentation in the table's
+  // order, each the mean of the behaviour channels over the stimulus-on frames
+  // [pW, pW + on) that stimuli/responses sums (computed here from the frame layout).
+  test::ScratchDir dir;
+  const auto r = sim::simulate(options(8, 5, 3, 0.5))[0];
+  const std::string f = (dir / "im.h5").string();
+  io::write_neurodl_h5(f, {r});
+  const auto beh = io::select_matrix(f + ":stimuli/behavior", {});
+  const auto resp = io::select_matrix(f + ":stimuli/responses", {});
+  const std::int64_t W = std::stoll(r.metadata.at("trial_frames"));
+  const std::int64_t on = std::stoll(r.metadata.at("on_frames"));
+  const auto P = static_cast<Eigen::Index>(r.stimuli.events.size());
+  ASSERT_EQ(beh.data.rows(), P);
+  ASSERT_EQ(beh.data.cols(), 2);
+  for (Eigen::Index p = 0; p < P; ++p) {
+    for (int c = 0; c < 2; ++c) {
+      double mean = 0;
+      for (std::int64_t j = 0; j < on; ++j)
+        mean += r.behavior[static_cast<size_t>(c)].values(p * W + j, 0) / static_cast<double>(on);
+      EXPECT_NEAR(beh.data(p, c), mean, 1e-5 * (1 + std::abs(mean))) << "presentation " << p;
+    }
+    EXPECT_FLOAT_EQ(resp.data(p, 0), r.activity.middleRows(p * W, on).col(0).sum());
+  }
 }

@@ -21,6 +21,7 @@ sim::SimOptions small(const std::string& preset, std::uint64_t seed = 3) {
   o.seed = seed;
   o.units = 20;
   o.frames = 450;
+  if (preset == "images") o.behavior_gain = 0.5;  // the behavioural gain's draws are covered too
   return o;
 }
 
@@ -50,7 +51,7 @@ TEST(SimRegistry, ListsThePresetsAndDescribesEveryOptionOnce) {
     EXPECT_TRUE(keys.insert(s.name).second) << "duplicate option " << s.name;
     EXPECT_FALSE(s.help.empty()) << s.name;
   }
-  EXPECT_EQ(specs.size(), 11u);
+  EXPECT_EQ(specs.size(), 12u);
   for (const auto& s : specs) {
     if (s.name == "fs_hz") {
       EXPECT_EQ(flag_of(s), "--fs");
@@ -89,6 +90,8 @@ TEST(SimRegistry, OutOfRangeOptionsNameTheOption) {
       {"images", [](sim::SimOptions& o) { o.n_images = 0; }, "n_images: option out of range"},
       {"images", [](sim::SimOptions& o) { o.repeats = 0; }, "repeats: option out of range"},
       {"images", [](sim::SimOptions& o) { o.image_px = 4; }, "image_px: option out of range"},
+      {"images", [](sim::SimOptions& o) { o.behavior_gain = 2.5; },
+       "behavior_gain: option out of range"},
       {"spont", [](sim::SimOptions& o) { o.units = 2; }, "units: need at least one unit per area"},
       {"images", [](sim::SimOptions& o) { o.frames = 10; },
        "frames: frames must hold at least one trial"},
