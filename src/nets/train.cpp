@@ -340,9 +340,12 @@ TrainResult train(Net& net, const WindowedData& data, const std::vector<std::int
       const auto order = batch_order(o.seed, epoch, train_rows);
       net.train();
       double epoch_loss = 0.0;
+      // The epoch's batch order goes to the data's device once; each step takes a slice of it
+      // (a host-to-device copy per step would stall a GPU's queue at every step).
+      const auto order_t = index_tensor(order.data(), n_train, data.device());
       for (std::int64_t b = 0; b < batches; ++b) {
         const std::int64_t start = b * o.batch, m = std::min(o.batch, n_train - start);
-        auto idx = index_tensor(order.data() + start, m, data.device());
+        const auto idx = order_t.narrow(0, start, m);
         opt->zero_grad();
         auto loss = loss_value(o.loss, net.forward(data.inputs(idx)), data.targets(idx), variance);
         if (auto extra = net.penalty(); extra.defined()) loss = loss + extra;
