@@ -18,6 +18,7 @@
 #include "neurodl/eval/metrics.hpp"
 #include "neurodl/nets/architectures.hpp"
 #include "neurodl/nets/train.hpp"
+#include "module_state.hpp"
 #include "image_core.hpp"
 #include "torch_guard.hpp"
 
@@ -417,20 +418,7 @@ ModelState ImageNet::state() const {
   st.params["image_height"] = m.h;
   st.params["image_width"] = m.w;
   st.params["summary"] = summary();
-  nlohmann::json shapes = nlohmann::json::object();
-  // Every tensor flattened to size(0) × rest in float64; its true shape goes to params.shapes.
-  auto put = [&](const std::string& key, const torch::Tensor& t) {
-    auto c = t.detach().to(torch::kCPU, torch::kFloat64).contiguous();
-    const std::int64_t rows = c.dim() <= 1 ? 1 : c.size(0);
-    MatrixD a(rows, c.numel() / rows);
-    // MatrixD is row-major, so the flat copy keeps torch's element order.
-    std::copy(c.data_ptr<double>(), c.data_ptr<double>() + c.numel(), a.data());
-    st.arrays[key] = a;
-    shapes[key] = c.sizes().vec();
-  };
-  for (const auto& item : m.net->named_parameters()) put("param." + item.key(), item.value());
-  for (const auto& item : m.net->named_buffers()) put("buffer." + item.key(), item.value());
-  st.params["shapes"] = shapes;
+  detail::save_module_tensors(*m.net, st);
   st.arrays["cv_r2"] = m.cv_r2.transpose();
   st.arrays["cv_corr"] = m.cv_corr.transpose();
   return st;
@@ -450,16 +438,7 @@ void ImageNet::load_state(const ModelState& st) {
            .got = std::to_string(h) + "×" + std::to_string(w)});
     auto net = detail::torch_guard(kComponent, [&] { return std::make_shared<ImageModule>(o, h, w, q); });
     torch::NoGradGuard no_grad;
-    auto load = [&](const std::string& key, torch::Tensor& t) {
-      auto it = st.arrays.find(key);
-      check(it != st.arrays.end(), ErrorKind::io, {.component = kComponent, .what = "missing array", .field = key});
-      check(it->second.size() == t.numel(), ErrorKind::shape,
-            {.component = kComponent, .what = "array has the wrong size", .expected = std::to_string(t.numel()),
-             .got = std::to_string(it->second.size()), .field = key});
-      t.copy_(torch::from_blob(const_cast<double*>(it->second.data()), t.sizes(), torch::kFloat64));
-    };
-    for (auto& item : net->named_parameters()) load("param." + item.key(), item.value());
-    for (auto& item : net->named_buffers()) load("buffer." + item.key(), item.value());
+    detail::load_module_tensors(*net, st, kComponent);
     m.options = o;
     m.net = net;
     m.p = p;

@@ -18,6 +18,7 @@
 #include "neurodl/linear/rrr.hpp"
 #include "neurodl/nets/architectures.hpp"
 #include "neurodl/nets/train.hpp"
+#include "module_state.hpp"
 #include "torch_guard.hpp"
 
 namespace neurodl::nets {
@@ -396,19 +397,7 @@ ModelState LatentNet::state() const {
   st.params["n_targets"] = m.q;
   st.params["latents"] = m.net->shape().k;
   st.params["summary"] = summary();
-  nlohmann::json shapes = nlohmann::json::object();
-  // Every tensor flattened to size(0) × rest in float64; its true shape goes to params.shapes.
-  auto put = [&](const std::string& key, const torch::Tensor& t) {
-    auto c = t.detach().to(torch::kCPU, torch::kFloat64).contiguous();
-    const std::int64_t rows = c.dim() == 0 ? 1 : (c.dim() == 1 ? 1 : c.size(0));
-    MatrixD a(rows, c.numel() / std::max<std::int64_t>(rows, 1));
-    std::copy(c.data_ptr<double>(), c.data_ptr<double>() + c.numel(), a.data());
-    st.arrays[key] = a;
-    shapes[key] = c.sizes().vec();
-  };
-  for (const auto& item : m.net->named_parameters()) put("param." + item.key(), item.value());
-  for (const auto& item : m.net->named_buffers()) put("buffer." + item.key(), item.value());
-  st.params["shapes"] = shapes;
+  detail::save_module_tensors(*m.net, st);
   st.arrays["latents"] = m.train_latents;
   st.arrays["cv_r2"] = m.cv_r2.transpose();
   return st;
@@ -425,16 +414,7 @@ void LatentNet::load_state(const ModelState& st) {
     const std::int64_t p = st.params.at("n_features"), q = st.params.at("n_targets"), k = st.params.at("latents");
     auto net = make_latent_module(m.arch, o, p, q, k);
     torch::NoGradGuard no_grad;
-    auto load = [&](const std::string& key, torch::Tensor& t) {
-      auto it = st.arrays.find(key);
-      check(it != st.arrays.end(), ErrorKind::io, {.component = c, .what = "missing array", .field = key});
-      check(it->second.size() == t.numel(), ErrorKind::shape,
-            {.component = c, .what = "array has the wrong size", .expected = std::to_string(t.numel()),
-             .got = std::to_string(it->second.size()), .field = key});
-      t.copy_(torch::from_blob(const_cast<double*>(it->second.data()), t.sizes(), torch::kFloat64));
-    };
-    for (auto& item : net->named_parameters()) load("param." + item.key(), item.value());
-    for (auto& item : net->named_buffers()) load("buffer." + item.key(), item.value());
+    detail::load_module_tensors(*net, st, c);
     m.options = o;
     m.net = net;
     m.p = p;
