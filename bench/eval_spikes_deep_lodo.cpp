@@ -3,7 +3,7 @@
 // defaults on the same traces (docs/spikes.md, "Deep model: results on real data").
 //
 //   eval_spikes_deep_lodo GROUNDTRUTH_DIR OUT.tsv [--datasets DS01,DS02,...] [--grid]
-//                         [--models DIR] [--windows N] [--epochs E] [--seed S]
+//                         [--models DIR] [--set OPTION=VALUE ...]
 //
 // For every held-out dataset D (default: all): a model is trained on the other datasets at D's
 // frame rate (median over its traces) and D's noise level (median CASCADE ν), which is what
@@ -12,6 +12,18 @@
 // bank point nearest to (F, ν) (frame rates 7.5/15/30/60 Hz, noise levels 0.5/1/2/4/8, the
 // automatic selection's choice in a bank that never saw D). The model is never scored on
 // neurons it was trained on. Writes one row per trace and method; --models keeps each model.
+// --set changes a training option (names of nets::option_specs, e.g. --set members=3 --set
+// epochs=16); with members = k > 1 the rows "deep-e1" … "deep-e<k-1>" also score the mean of
+// the first 1 … k−1 members, so one run measures the gain of the ensemble.
+//
+// Inner validation (the criterion for choices that the literature does not fix; it never looks at
+// the held-out dataset): the model of fold D is also scored on the last val_fraction of every
+// training trace (the part training never fits: it only stops early on it), each resampled to the
+// model rate, kept when its noise level is at most the model's (the same traces whatever the
+// recipe), one fixed draw of white noise added up to the model's level, scored against its
+// rebinned counts with the Spikefinder metric at the model rate; the mean over traces per
+// training dataset, then over datasets, is written as one row "inner-deep" (and "inner-deep-e1"
+// for member 0 alone) per fold.
 
 #include <algorithm>
 #include <cmath>
@@ -22,6 +34,7 @@
 #include <string>
 #include <vector>
 
+#include "neurodl/core/random.hpp"
 #include "neurodl/core/threads.hpp"
 #include "neurodl/eval/spikefinder.hpp"
 #include "neurodl/nets/spike_net.hpp"
@@ -50,6 +63,43 @@ static double score(const std::vector<float>& truth, const std::vector<double>& 
   return s.correlation[0];
 }
 
+/// Inner validation score of `model` on the validation tails of the training traces (see top).
+static double inner_score(const nets::SpikeNet& model, const std::vector<nets::GroundTruthTrace>& train,
+                          const nets::SpikeNetOptions& o) {
+  const double F = o.sample_rate_hz;
+  constexpr double kNoiseLevelPerSd = 100.0 * 0.6744897501960817 * 1.4142135623730951;
+  std::map<std::string, std::vector<double>> per;
+  for (std::size_t k = 0; k < train.size(); ++k) {
+    const auto& tr = train[k];
+    const std::vector<double> y(tr.dff.begin(), tr.dff.end()), s(tr.spikes.begin(), tr.spikes.end());
+    const auto yr = nets::resample_trace(y, tr.sample_rate_hz, F);
+    const auto n = static_cast<std::int64_t>(yr.size());
+    const auto n_val = static_cast<std::int64_t>(std::floor(o.val_fraction * static_cast<double>(n)));
+    if (n < 128 || n_val < 64) continue;
+    const double nu = spikes::cascade_noise_level(yr, F);
+    if (!(nu <= o.noise_level)) continue;
+    const auto counts = nets::rebin_counts(s, tr.sample_rate_hz, F, n);
+    const double sd = std::sqrt(std::max(0.0, o.noise_level * o.noise_level - nu * nu)) * std::sqrt(F) / kNoiseLevelPerSd;
+    Rng rng(12345, k);
+    std::vector<double> tail(static_cast<std::size_t>(n_val));
+    std::vector<float> truth(static_cast<std::size_t>(n_val));
+    for (std::int64_t t = 0; t < n_val; ++t) {
+      tail[static_cast<std::size_t>(t)] = yr[static_cast<std::size_t>(n - n_val + t)] + sd * rng.normal();
+      truth[static_cast<std::size_t>(t)] = static_cast<float>(counts[static_cast<std::size_t>(n - n_val + t)]);
+    }
+    double bias = 0;
+    const double r = score(truth, model.predict_trace(tail, F), F, &bias);
+    if (std::isfinite(r)) per[tr.dataset].push_back(r);
+  }
+  double sum = 0;
+  for (const auto& [d, v] : per) {
+    double m = 0;
+    for (double r : v) m += r / static_cast<double>(v.size());
+    sum += m / static_cast<double>(per.size());
+  }
+  return per.empty() ? std::nan("") : sum;
+}
+
 static double nearest(const std::vector<double>& grid, double v) {
   double best = grid[0];
   for (double g : grid)
@@ -60,7 +110,7 @@ static double nearest(const std::vector<double>& grid, double v) {
 int main(int argc, char** argv) {
   if (argc < 3) {
     std::fprintf(stderr, "usage: eval_spikes_deep_lodo GROUNDTRUTH_DIR OUT.tsv [--datasets DS01,...] "
-                         "[--grid] [--models DIR] [--windows N] [--epochs E] [--seed S]\n");
+                         "[--grid] [--models DIR] [--set OPTION=VALUE ...]\n");
     return 2;
   }
   const fs::path data = argv[1];
@@ -76,9 +126,25 @@ int main(int argc, char** argv) {
       for (std::string s; std::getline(ss, s, ',');) only.push_back(s);
     } else if (a == "--grid") grid = true;
     else if (a == "--models") models = next();
-    else if (a == "--windows") base.windows = std::stoll(next());
-    else if (a == "--epochs") base.epochs = std::stoll(next());
-    else if (a == "--seed") base.seed = std::stoull(next());
+    else if (a == "--set") {
+      const std::string kv = next();
+      const auto eq = kv.find('=');
+      if (eq == std::string::npos) {
+        std::fprintf(stderr, "--set needs OPTION=VALUE, got %s\n", kv.c_str());
+        return 2;
+      }
+      const std::string value = kv.substr(eq + 1);
+      nlohmann::json v;
+      try {
+        v = nlohmann::json::parse(value);
+      } catch (const nlohmann::json::exception&) {
+        v = value;  // a string option (e.g. device=cpu)
+      }
+      apply_options(nets::option_specs(base), nlohmann::json{{kv.substr(0, eq), v}}, "eval_spikes_deep_lodo");
+    } else {
+      std::fprintf(stderr, "unknown argument %s\n", a.c_str());
+      return 2;
+    }
   }
   set_num_threads(1);
   const auto all = nets::read_ground_truth(data);
@@ -116,6 +182,15 @@ int main(int argc, char** argv) {
                  held.c_str(), test.size(), o.sample_rate_hz, o.noise_level,
                  static_cast<long long>(model.training()["traces_used"].get<std::int64_t>()),
                  model.training()["seconds"].get<double>());
+    {
+      const double inner = inner_score(model, train, o);
+      std::fprintf(out, "%s\tall\t%.4g\tnan\tinner-deep\t%.4g\t%.4g\t%.6f\tnan\n", held.c_str(),
+                   o.sample_rate_hz, o.sample_rate_hz, o.noise_level, inner);
+      if (model.members() > 1)
+        std::fprintf(out, "%s\tall\t%.4g\tnan\tinner-deep-e1\t%.4g\t%.4g\t%.6f\tnan\n", held.c_str(),
+                     o.sample_rate_hz, o.sample_rate_hz, o.noise_level, inner_score(model.member(0), train, o));
+      std::fprintf(stderr, "%s: inner validation r %.4f\n", held.c_str(), inner);
+    }
     for (std::size_t k = 0; k < test.size(); ++k) {
       const auto& t = test[k];
       std::vector<double> y(t.dff.begin(), t.dff.end());
@@ -123,6 +198,16 @@ int main(int argc, char** argv) {
       const double r_deep = score(t.spikes, model.predict_trace(y, t.sample_rate_hz), t.sample_rate_hz, &bias);
       std::fprintf(out, "%s\t%zu\t%.4g\t%.4g\tdeep\t%.4g\t%.4g\t%.6f\t%.5g\n", held.c_str(), k,
                    t.sample_rate_hz, nus[k], o.sample_rate_hz, o.noise_level, r_deep, bias);
+      // Smaller ensembles: the mean of the first e members' predictions.
+      std::vector<double> sum(y.size(), 0.0);
+      for (std::int64_t e = 1; e < model.members(); ++e) {
+        const auto p = model.member(e - 1).predict_trace(y, t.sample_rate_hz);
+        std::vector<double> mean(y.size());
+        for (std::size_t i = 0; i < y.size(); ++i) mean[i] = (sum[i] += p[i]) / static_cast<double>(e);
+        const double r = score(t.spikes, mean, t.sample_rate_hz, &bias);
+        std::fprintf(out, "%s\t%zu\t%.4g\t%.4g\tdeep-e%lld\t%.4g\t%.4g\t%.6f\t%.5g\n", held.c_str(), k,
+                     t.sample_rate_hz, nus[k], static_cast<long long>(e), o.sample_rate_hz, o.noise_level, r, bias);
+      }
       for (int order : {1, 2}) {
         spikes::OasisOptions oo;  // shipped defaults
         oo.sample_rate_hz = t.sample_rate_hz;

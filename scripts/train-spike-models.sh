@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Reproduces the shipped deep spike-inference models (models/spikes/, docs/spikes.md "Deep
 # model"): one `neurodl train-spikes` per frame rate × noise level, on every ground-truth dataset,
-# seed 0, deterministic (one torch thread), so a rerun with the same LibTorch build gives the
-# same weights. About 40 s per model on one core of the 2-core reference machine.
+# with the default recipe (an ensemble of 2 networks, target smoothing 0.0125 s), seed 0,
+# deterministic (one torch thread), so a rerun with the same LibTorch build gives the same
+# weights. About 1 min per model (15–45 s per member) on one core of the 2-core reference machine;
+# ~10 min with JOBS=2. The bank is ~4.3 MB (20 models × 2 members × 13,017 float64 weights).
 #   scripts/train-spike-models.sh [BUILD_DIR]          (default build; JOBS=2 runs two at once)
 # Run from anywhere; the data path recorded in each model is ../shared/data/groundtruth, relative
 # to the repository root.

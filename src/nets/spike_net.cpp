@@ -329,13 +329,17 @@ std::vector<OptionSpec> option_specs(SpikeNetOptions& o) {
       {"noise_tolerance", "skip training traces whose noise level exceeds noise × this", "",
        &o.noise_tolerance, 1.0, inf},
       {"noise_copies", "independent noise draws per training trace", "", &o.noise_copies, 1, 100},
-      {"target_smoothing_s", "s.d. of the Gaussian that smooths the target spike counts", "s",
-       &o.target_smoothing_s, 0, 10},
+      {"target_smoothing_s", "s.d. of the Gaussian that smooths the target spike counts (its lower bound when target_smoothing_frames > 0)",
+       "s", &o.target_smoothing_s, 0, 10},
+      {"target_smoothing_frames", "target smoothing in frames of the model rate: s.d. = max(this / fs, target_smoothing_s); 1.5 is CASCADE's rule",
+       "frames", &o.target_smoothing_frames, 0, 1000},
       {"windows", "training windows drawn per model (equal shares per dataset)", "", &o.windows,
        1, 1e9},
       {"val_fraction", "last fraction of each trace used for early stopping", "", &o.val_fraction,
        0, 0.5},
       {"epochs", "maximum epochs over the drawn windows", "", &o.epochs, 1, 100000},
+      {"members", "networks in the ensemble (seeds seed, seed+1, ...; predictions averaged)", "",
+       &o.members, 1, 100},
       {"batch", "mini-batch size", "", &o.batch, 1, 1e7},
       {"lr", "AdamW learning rate (cosine schedule)", "", &o.lr, 0, 10},
       {"weight_decay", "AdamW decoupled weight decay", "", &o.weight_decay, 0, 10},
@@ -352,21 +356,30 @@ std::vector<OptionSpec> option_specs(SpikeNetOptions& o) {
 // ---------------------------------------------------------------------------------------------
 
 struct SpikeNet::Impl {
-  std::shared_ptr<SpikeConvNet> net;
+  std::vector<std::shared_ptr<SpikeConvNet>> nets;  // the ensemble's members (same shape)
   SpikeModelInfo info;
   SpikeNetOptions options;
   nlohmann::json training = nlohmann::json::object();
 
-  /// N × 1 × (T + W − 1) padded traces (CPU) → N × T predictions ≥ 0 (CPU), in time chunks.
+  const SpikeArch& arch() const { return nets.front()->arch(); }
+  /// N × 1 × (T + W − 1) padded traces (CPU) → N × T predictions (CPU), in time chunks: the
+  /// mean over members of max(0, net). Clipping each member first keeps the mean a mean of
+  /// valid predictions (expected counts ≥ 0).
   torch::Tensor run(const torch::Tensor& padded) const {
-    const SpikeArch& a = net->arch();
+    const SpikeArch& a = arch();
     const std::int64_t total = padded.size(2) - (a.window - 1);
     std::vector<torch::Tensor> parts;
     for (std::int64_t s = 0; s < total; s += kChunkFrames) {
       const std::int64_t len = std::min(kChunkFrames, total - s);
-      parts.push_back(net->forward_trace(padded.narrow(2, s, len + a.window - 1)));
+      const auto chunk = padded.narrow(2, s, len + a.window - 1);
+      torch::Tensor sum;
+      for (const auto& net : nets) {
+        auto p = net->forward_trace(chunk).clamp_min(0.0);
+        sum = sum.defined() ? sum + p : p;
+      }
+      parts.push_back(sum / static_cast<double>(nets.size()));
     }
-    return torch::cat(parts, 1).clamp_min(0.0);
+    return torch::cat(parts, 1);
   }
 };
 
@@ -378,13 +391,19 @@ SpikeNet SpikeNet::train(const std::vector<GroundTruthTrace>& traces, const Spik
          .field = "--noise"});
   check(o.noise_copies >= 1 && o.windows >= 1 && o.epochs >= 1 && o.batch >= 1 &&
             o.val_fraction >= 0 && o.val_fraction <= 0.5 && o.noise_tolerance >= 1 &&
-            o.target_smoothing_s >= 0,
+            o.target_smoothing_s >= 0 && o.target_smoothing_frames >= 0 && o.members >= 1,
         ErrorKind::config, {.component = kComponent, .what = "bad training options",
-                            .expected = "copies, windows, epochs, batch ≥ 1; val_fraction in [0, 0.5]; noise_tolerance ≥ 1"});
+                            .expected = "copies, windows, epochs, batch, members ≥ 1; val_fraction in [0, 0.5]; noise_tolerance ≥ 1; smoothing ≥ 0"});
   const auto t0 = std::chrono::steady_clock::now();
   const SpikeArch a;
   const double F = o.sample_rate_hz;
   const double target_nu = o.noise_level;
+  // Target smoothing: σ = max(target_smoothing_s, target_smoothing_frames / F). CASCADE ties σ to
+  // the frame rate (1.5 frames: 0.2 s at 7.5 Hz, 0.05 s at 30 Hz) and scores against truth
+  // smoothed the same way; against raw counts in 40 ms bins (the Spikefinder metric) a wide
+  // target only blurs the prediction, and validation on the training datasets preferred a
+  // narrow fixed σ (docs/spikes.md, "Deep model: how the recipe was chosen").
+  const double smoothing_s = std::max(o.target_smoothing_s, o.target_smoothing_frames / F);
 
   // 1. Resample, add noise, smooth targets; concatenate every noisy copy with its own edge
   //    padding (before/after frames) so a window never reaches into a neighbouring trace.
@@ -423,7 +442,7 @@ SpikeNet SpikeNet::train(const std::vector<GroundTruthTrace>& traces, const Spik
       continue;
     }
     std::vector<double> target = rebin_counts(s, tr.sample_rate_hz, F, n);
-    spikes::smooth_spikes(target, F, o.target_smoothing_s);
+    spikes::smooth_spikes(target, F, smoothing_s);
     // Independent white noise adds in quadrature to the trace's own: ν² → ν² + ν_add².
     const double nu_add = std::sqrt(std::max(0.0, target_nu * target_nu - nu * nu));
     const double sd_add = nu_add * std::sqrt(F) / kNoiseLevelPerSd;
@@ -512,31 +531,38 @@ SpikeNet SpikeNet::train(const std::vector<GroundTruthTrace>& traces, const Spik
   model.impl_ = std::make_shared<Impl>();
   auto& m = *model.impl_;
   m.options = o;
-  TrainResult res;
+  std::vector<TrainResult> results;
   detail::torch_guard(kComponent, [&] {
-    seed_torch(o.seed, o.deterministic);
     const torch::Device device = choose_device(o.device);
-    m.net = std::make_shared<SpikeConvNet>(a);
-    m.net->set_scaling(x_sd, y_sd);
-    m.net->to(device);
     const Eigen::Map<const MatrixF> xm(X.data(), static_cast<Eigen::Index>(X.size()), 1);
     const Eigen::Map<const MatrixF> ym(Y.data(), static_cast<Eigen::Index>(Y.size()), 1);
     WindowedData data(xm, ym, a.before, a.after(), device);
-    TrainOptions t;
-    t.epochs = o.epochs;
-    t.batch = o.batch;
-    t.lr = o.lr;
-    t.weight_decay = o.weight_decay;
-    t.optimizer = "adamw";
-    t.schedule = "cosine";
-    t.patience = o.patience;
-    t.loss = Loss::mse;
-    t.seed = o.seed;
-    t.deterministic = o.deterministic;
-    t.label = "train-spikes";
-    res = nets::train(*m.net, data, train_rows, val_rows, t);
-    m.net->to(torch::kCPU);
-    m.net->eval();
+    // Ensemble members see the same windows and noise; they differ in their initial weights and
+    // batch order (seed + k), as CASCADE's 5 models per condition do.
+    for (std::int64_t k = 0; k < o.members; ++k) {
+      const std::uint64_t seed = o.seed + static_cast<std::uint64_t>(k);
+      seed_torch(seed, o.deterministic);
+      auto net = std::make_shared<SpikeConvNet>(a);
+      net->set_scaling(x_sd, y_sd);
+      net->to(device);
+      TrainOptions t;
+      t.epochs = o.epochs;
+      t.batch = o.batch;
+      t.lr = o.lr;
+      t.weight_decay = o.weight_decay;
+      t.optimizer = "adamw";
+      t.schedule = "cosine";
+      t.patience = o.patience;
+      t.loss = Loss::mse;
+      t.seed = seed;
+      t.deterministic = o.deterministic;
+      t.label = o.members > 1 ? "train-spikes " + std::to_string(k + 1) + "/" + std::to_string(o.members)
+                              : "train-spikes";
+      results.push_back(nets::train(*net, data, train_rows, val_rows, t));
+      net->to(torch::kCPU);
+      net->eval();
+      m.nets.push_back(net);
+    }
   });
 
   m.info.architecture = a.name();
@@ -546,6 +572,7 @@ SpikeNet SpikeNet::train(const std::vector<GroundTruthTrace>& traces, const Spik
   m.info.neurodl_version = NEURODL_VERSION;
   m.info.seed = o.seed;
   m.info.training_command = command;
+  m.info.members = o.members;
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   m.training = {{"traces_used", used},
                 {"traces_skipped_noisier", noisier},
@@ -557,25 +584,31 @@ SpikeNet SpikeNet::train(const std::vector<GroundTruthTrace>& traces, const Spik
                 {"x_scale", x_sd},
                 {"y_scale", y_sd},
                 {"mean_target", y_mean},
-                {"epochs_run", res.epochs_run},
-                {"best_epoch", res.best_epoch},
-                {"train_loss", res.train_loss},
-                {"val_loss", res.val_loss},
-                {"train_seconds", res.seconds},
-                {"seconds", secs}};
+                {"target_smoothing_s", smoothing_s}};
+  nlohmann::json per_member = nlohmann::json::array();
+  for (const auto& res : results)
+    per_member.push_back({{"epochs_run", res.epochs_run},
+                          {"best_epoch", res.best_epoch},
+                          {"train_loss", res.train_loss},
+                          {"val_loss", res.val_loss},
+                          {"train_seconds", res.seconds}});
+  for (const auto& [key, value] : per_member[0].items()) m.training[key] = value;
+  m.training["members"] = per_member;
+  m.training["seconds"] = secs;
   return model;
 }
 
 ModelState SpikeNet::state() const {
-  check(impl_ && impl_->net, ErrorKind::config, {.component = kComponent, .what = "model is not trained"});
+  check(impl_ && !impl_->nets.empty(), ErrorKind::config, {.component = kComponent, .what = "model is not trained"});
   const auto& m = *impl_;
   ModelState st;
   st.model = kSpikeNetModel;
   SpikeNetOptions copy = m.options;
   st.params = {{"format", kFormat},
-               {"format_version", m.info.format_version},
+               {"format_version", kSpikeNetFormatVersion},
+               {"members", static_cast<std::int64_t>(m.nets.size())},
                {"architecture", m.info.architecture},
-               {"architecture_shape", m.net->arch().to_json()},
+               {"architecture_shape", m.arch().to_json()},
                {"sample_rate_hz", m.info.sample_rate_hz},
                {"noise_level_pct_per_sqrt_s", m.info.noise_level},
                {"training_datasets", m.info.training_datasets},
@@ -594,8 +627,11 @@ ModelState SpikeNet::state() const {
     st.arrays[key] = arr;
     shapes[key] = c.sizes().vec();
   };
-  for (const auto& item : m.net->named_parameters()) put("param." + item.key(), item.value());
-  for (const auto& item : m.net->named_buffers()) put("buffer." + item.key(), item.value());
+  for (std::size_t k = 0; k < m.nets.size(); ++k) {
+    const std::string prefix = "member" + std::to_string(k) + ".";
+    for (const auto& item : m.nets[k]->named_parameters()) put(prefix + "param." + item.key(), item.value());
+    for (const auto& item : m.nets[k]->named_buffers()) put(prefix + "buffer." + item.key(), item.value());
+  }
   st.params["shapes"] = shapes;
   return st;
 }
@@ -611,14 +647,20 @@ SpikeNet SpikeNet::from_state(const ModelState& st, const std::string& source) {
   if (!p.is_object() || !p.contains("format_version") || !p["format_version"].is_number_integer())
     fail("missing or malformed metadata", "params.format_version");
   const std::int64_t version = p["format_version"];
-  if (version != kSpikeNetFormatVersion)
+  if (version != 1 && version != kSpikeNetFormatVersion)
     fail("unsupported spike model format version", "params.format_version",
-         std::to_string(kSpikeNetFormatVersion), std::to_string(version));
+         "1 or " + std::to_string(kSpikeNetFormatVersion), std::to_string(version));
   SpikeNet model;
   model.impl_ = std::make_shared<Impl>();
   auto& m = *model.impl_;
   std::string field;
+  std::int64_t members = 1;
   try {
+    field = "params.members";
+    if (version >= 2) members = p.at("members").get<std::int64_t>();
+    if (members < 1 || members > 100) fail("ensemble size out of range", field, "1..100", std::to_string(members));
+    m.info.members = members;
+    m.info.format_version = version;
     field = "params.architecture_shape";
     const SpikeArch a = SpikeArch::from_json(p.at("architecture_shape"));
     if (!a.valid()) fail("invalid network shape", field);
@@ -641,7 +683,7 @@ SpikeNet SpikeNet::from_state(const ModelState& st, const std::string& source) {
     field = "params.options";
     if (p.contains("options")) apply_options(option_specs(m.options), p["options"], kComponent);
     m.training = p.value("training", nlohmann::json::object());
-    m.net = std::make_shared<SpikeConvNet>(a);
+    for (std::int64_t k = 0; k < members; ++k) m.nets.push_back(std::make_shared<SpikeConvNet>(a));
   } catch (const nlohmann::json::exception& e) {
     fail(std::string("missing or malformed metadata (") + e.what() + ")", field);
   } catch (const ConfigError& e) {
@@ -657,9 +699,13 @@ SpikeNet SpikeNet::from_state(const ModelState& st, const std::string& source) {
     if (!it->second.allFinite()) fail("non-finite weights", "arrays/" + key);
     t.copy_(torch::from_blob(const_cast<double*>(it->second.data()), t.sizes(), torch::kFloat64));
   };
-  for (auto& item : m.net->named_parameters()) load("param." + item.key(), item.value());
-  for (auto& item : m.net->named_buffers()) load("buffer." + item.key(), item.value());
-  m.net->eval();
+  for (std::size_t k = 0; k < m.nets.size(); ++k) {
+    // Version 1: one network, arrays param.* / buffer.*.
+    const std::string prefix = version == 1 ? "" : "member" + std::to_string(k) + ".";
+    for (auto& item : m.nets[k]->named_parameters()) load(prefix + "param." + item.key(), item.value());
+    for (auto& item : m.nets[k]->named_buffers()) load(prefix + "buffer." + item.key(), item.value());
+    m.nets[k]->eval();
+  }
   return model;
 }
 
@@ -678,12 +724,37 @@ const nlohmann::json& SpikeNet::training() const {
   return impl_->training;
 }
 ComputeCost SpikeNet::cost() const {
-  check(impl_ && impl_->net, ErrorKind::config, {.component = kComponent, .what = "model is not trained"});
-  return impl_->net->cost();
+  check(impl_ && !impl_->nets.empty(), ErrorKind::config, {.component = kComponent, .what = "model is not trained"});
+  if (impl_->nets.size() == 1) return impl_->nets[0]->cost();
+  ComputeCost c;
+  for (std::size_t k = 0; k < impl_->nets.size(); ++k)
+    for (auto layer : impl_->nets[k]->cost().layers) {
+      layer.layer = "member" + std::to_string(k) + "." + layer.layer;
+      c.layers.push_back(layer);
+    }
+  // The mean over members: members − 1 sums and one product per frame.
+  c.layers.push_back(elementwise_cost("ensemble mean", static_cast<std::int64_t>(impl_->nets.size())));
+  return c;
+}
+
+std::int64_t SpikeNet::members() const {
+  check(impl_ && !impl_->nets.empty(), ErrorKind::config, {.component = kComponent, .what = "model is not trained"});
+  return static_cast<std::int64_t>(impl_->nets.size());
+}
+
+SpikeNet SpikeNet::member(std::int64_t k) const {
+  check(k >= 0 && k < members(), ErrorKind::config,
+        {.component = kComponent, .what = "ensemble member out of range",
+         .expected = "0.." + std::to_string(members() - 1), .got = std::to_string(k)});
+  SpikeNet one;
+  one.impl_ = std::make_shared<Impl>(*impl_);
+  one.impl_->nets = {impl_->nets[static_cast<std::size_t>(k)]};
+  one.impl_->info.members = 1;
+  return one;
 }
 
 std::vector<double> SpikeNet::predict_trace(std::span<const double> y, double fs) const {
-  check(impl_ && impl_->net, ErrorKind::config, {.component = kComponent, .what = "model is not trained"});
+  check(impl_ && !impl_->nets.empty(), ErrorKind::config, {.component = kComponent, .what = "model is not trained"});
   check_rate(fs, "--fs");
   const auto n = static_cast<std::int64_t>(y.size());
   check(n >= 2, ErrorKind::shape, {.component = kComponent, .what = "trace too short", .expected = ">= 2 frames",
@@ -692,7 +763,7 @@ std::vector<double> SpikeNet::predict_trace(std::span<const double> y, double fs
     check(std::isfinite(y[static_cast<std::size_t>(t)]), ErrorKind::config,
           {.component = kComponent, .what = "non-finite ΔF/F", .got = "frame " + std::to_string(t)});
   const auto& m = *impl_;
-  const SpikeArch& a = m.net->arch();
+  const SpikeArch& a = m.arch();
   const double F = m.info.sample_rate_hz;
   const std::vector<double> yr = resample_trace(y, fs, F);
   const auto nr = static_cast<std::int64_t>(yr.size());
@@ -737,15 +808,20 @@ MatrixF SpikeNet::predict(const MatrixF& dff, double fs) const {
 }
 
 std::vector<double> SpikeNet::predict_windows(const MatrixF& w) const {
-  check(impl_ && impl_->net, ErrorKind::config, {.component = kComponent, .what = "model is not trained"});
-  check(w.cols() == impl_->net->arch().window, ErrorKind::shape,
-        {.component = kComponent, .what = "window length", .expected = std::to_string(impl_->net->arch().window),
+  check(impl_ && !impl_->nets.empty(), ErrorKind::config, {.component = kComponent, .what = "model is not trained"});
+  check(w.cols() == impl_->arch().window, ErrorKind::shape,
+        {.component = kComponent, .what = "window length", .expected = std::to_string(impl_->arch().window),
          .got = std::to_string(w.cols())});
   std::vector<double> out(static_cast<std::size_t>(w.rows()));
   detail::torch_guard(kComponent, [&] {
     torch::NoGradGuard no_grad;
     const auto x = to_tensor(w, torch::kCPU).unsqueeze(1);
-    const auto y = impl_->net->forward(x).clamp_min(0.0).to(torch::kFloat64).contiguous();
+    torch::Tensor sum;
+    for (const auto& net : impl_->nets) {
+      auto p = net->forward(x).clamp_min(0.0);
+      sum = sum.defined() ? sum + p : p;
+    }
+    const auto y = (sum / static_cast<double>(impl_->nets.size())).to(torch::kFloat64).contiguous();
     std::copy_n(y.data_ptr<double>(), w.rows(), out.begin());
   });
   return out;
@@ -887,7 +963,8 @@ class DeepSpikeInference : public spikes::SpikeInference {
                 {"data_noise_level_at_model_rate", noise_at(info.sample_rate_hz)},
                 {"architecture", info.architecture},
                 {"training_datasets", info.training_datasets},
-                {"format_version", info.format_version}};
+                {"format_version", info.format_version},
+                {"members", info.members}};
     return res;
   }
   nlohmann::json details() const override { return details_; }

@@ -9,9 +9,11 @@
 //           each frame (32 before, 31 after; edge values repeated at the ends of a trace)
 //   net     Conv1d(1→16, 15) ELU → Conv1d(16→16, 9) ELU → Conv1d(16→8, 5) ELU → Linear(8·38→32)
 //           ELU → Linear(32→1); ~13,000 parameters
-//   target  spike counts rebinned to F and smoothed by a Gaussian (target_smoothing_s), so the
-//           output is in expected spikes per frame (MSE training: the conditional mean)
-//   output  max(0, net) at F, converted back to the input's frames (counts are kept)
+//   target  spike counts rebinned to F and smoothed by a narrow Gaussian (target_smoothing_s,
+//           optionally widened to target_smoothing_frames / F), so the output is in expected
+//           spikes per frame (MSE training: the conditional mean)
+//   output  the mean over an ensemble of independently initialised networks (members) of
+//           max(0, net) at F, converted back to the input's frames (counts are kept)
 //
 // Shipped models live in models/spikes/ (a bank over frame rates × noise levels); `--method
 // deep` picks the nearest one (docs/spikes.md, "Deep model"). This header is free of torch.
@@ -35,7 +37,9 @@
 namespace neurodl::nets {
 
 /// Version of the spike-model record (ModelState params) this build writes and reads.
-constexpr std::int64_t kSpikeNetFormatVersion = 1;
+/// Version 2 holds an ensemble (params.members, arrays member<k>.param.*); version 1 files (one
+/// network, arrays param.*) are still read.
+constexpr std::int64_t kSpikeNetFormatVersion = 2;
 /// ModelState::model of a spike model file.
 inline constexpr const char* kSpikeNetModel = "spike-net";
 
@@ -68,15 +72,24 @@ struct SpikeNetOptions {
   double noise_tolerance = 1.0;
   /// Independent noise draws per training trace. Default 2.
   std::int64_t noise_copies = 2;
-  /// s.d. [s] of the Gaussian that smooths the target spike counts. Default 0.05 s (about one
-  /// 40 ms bin of the Spikefinder metric).
-  double target_smoothing_s = 0.05;
+  /// s.d. [s] of the Gaussian that smooths the target spike counts (its lower bound when
+  /// target_smoothing_frames > 0). Default 0.0125 s, chosen by validation on the training
+  /// datasets among 0.05, 0.025 and 0.0125 s and CASCADE's rule (docs/spikes.md, "Deep model").
+  double target_smoothing_s = 0.0125;
+  /// s.d. of the target smoothing in frames of the model rate F: σ = max(target_smoothing_s,
+  /// target_smoothing_frames / F) [s]. 1.5 is CASCADE's rule (Rupprecht et al. 2021: 0.2 s at
+  /// 7.5 Hz, 0.05 s at 30 Hz); it lost in validation. Default 0 (σ = target_smoothing_s).
+  double target_smoothing_frames = 0.0;
   /// Training windows drawn per model, equal shares per dataset. Default 100,000.
   std::int64_t windows = 100000;
   /// Last fraction of every trace (after a gap of one window) used for early stopping. Default 0.15.
   double val_fraction = 0.15;
   /// Maximum epochs over the drawn windows. Default 8.
   std::int64_t epochs = 8;
+  /// Networks in the ensemble, trained on the same windows from seeds seed, seed + 1, …; the
+  /// prediction is their mean. Default 2 (CASCADE averages 5; 2 keeps the shipped bank under
+  /// 5 MB and its retraining within ~10 min on 2 cores).
+  std::int64_t members = 2;
   /// Mini-batch size. Default 256.
   std::int64_t batch = 256;
   /// AdamW learning rate (cosine schedule). Default 2e-3.
@@ -85,7 +98,8 @@ struct SpikeNetOptions {
   double weight_decay = 1e-4;
   /// Early-stopping patience [epochs]. Default 3.
   std::int64_t patience = 3;
-  /// Seed of the window draw, the added noise, the weights and the batch order. Default 0.
+  /// Seed of the window draw and the added noise; member k initialises its weights and orders its
+  /// batches from seed + k. Default 0.
   std::uint64_t seed = 0;
   /// One torch thread and deterministic algorithms, so a rerun gives identical weights. Default
   /// true.
@@ -107,6 +121,7 @@ struct SpikeModelInfo {
   std::string neurodl_version;        ///< version of neurodl that trained it
   std::uint64_t seed = 0;             ///< SpikeNetOptions::seed
   std::string training_command;       ///< the command that reproduces it
+  std::int64_t members = 1;           ///< networks in the ensemble
 };
 
 /// A trained spike-inference network. Copies share the network.
@@ -125,27 +140,34 @@ class SpikeNet {
   /// Writes the state atomically (io::write_model).
   void save(const std::filesystem::path& path) const;
 
-  /// The state: params {format, format_version, architecture, sample_rate_hz,
+  /// The state: params {format, format_version, members, architecture, sample_rate_hz,
   /// noise_level_pct_per_sqrt_s, training_datasets, neurodl_version, seed, training_command,
-  /// options, training}, arrays param.<name>/buffer.<name> (float64, size(0) × rest; shapes in
-  /// params.shapes).
+  /// options, training}, arrays member<k>.param.<name>/member<k>.buffer.<name> (float64,
+  /// size(0) × rest; shapes in params.shapes).
   ModelState state() const;
   const SpikeModelInfo& info() const;
-  /// Training statistics (traces used and skipped, windows, epochs, losses, seconds).
+  /// Training statistics (traces used and skipped, windows, target smoothing, seconds; epochs and
+  /// losses of member 0 at the top level and of every member under "members").
   const nlohmann::json& training() const;
-  /// Parameters, MACs and FLOPs per predicted frame of the windowed network.
+  /// Parameters, MACs and FLOPs per predicted frame of the windowed networks (all members).
   ComputeCost cost() const;
+  /// Networks in the ensemble (≥ 1).
+  std::int64_t members() const;
+  /// Member k (0 ≤ k < members()) as a one-network model sharing its weights and metadata.
+  /// Throws ConfigError for k out of range.
+  SpikeNet member(std::int64_t k) const;
 
   /// Expected spikes per frame (T values, ≥ 0) of one finite ΔF/F trace (T ≥ 2 frames) sampled
-  /// at `sample_rate_hz`: resampled to the model rate, predicted for all frames at once (the
-  /// network applied as convolutions over the whole trace), then converted back to the input's
-  /// frames. Throws ConfigError for a non-positive rate or non-finite values.
+  /// at `sample_rate_hz`: resampled to the model rate, predicted for all frames at once (each
+  /// network applied as convolutions over the whole trace, max(0, ·), averaged over members),
+  /// then converted back to the input's frames. Throws ConfigError for a non-positive rate or non-finite values.
   std::vector<double> predict_trace(std::span<const double> dff, double sample_rate_hz) const;
   /// predict_trace for every column of `dff` (T × N, trailing NaN padding kept). Throws
   /// ConfigError for NaN inside a column (naming unit and frame).
   MatrixF predict(const MatrixF& dff, double sample_rate_hz) const;
   /// Predictions for windows (B × W, row b the window around one frame at the model rate) by the
-  /// windowed forward pass used in training; for tests of the whole-trace path.
+  /// windowed forward pass used in training (mean over members of max(0, net)); for tests of the
+  /// whole-trace path.
   std::vector<double> predict_windows(const MatrixF& windows) const;
 
  private:

@@ -60,6 +60,7 @@ nets::SpikeNetOptions quick_options(double fs, double noise) {
   o.windows = 8000;
   o.epochs = 3;
   o.noise_copies = 1;
+  o.members = 1;
   return o;
 }
 
@@ -201,6 +202,64 @@ TEST(SpikeNet, TrainingIsDeterministicWithASeed) {
   EXPECT_FALSE(a.arrays == c.arrays);
 }
 
+/// An ensemble predicts the mean of its members; member 0 is the one-network model of the same
+/// seed; the ensemble survives the file; a version-1 file (one network, arrays param.*) still
+/// loads; the target smoothing follows the frame rate (max(0.05 s, 1.5 frames)).
+TEST(SpikeNet, EnsembleIsTheMeanOfItsMembers) {
+  test::ScratchDir dir;
+  const Recording rec = simulate_calcium(dir, 4, 5, 15.0, 1500);
+  if (rec.activity.size() == 0) GTEST_SKIP() << "simulator not available";
+  auto o = quick_options(15.0, 5.0);
+  o.windows = 1500;
+  o.epochs = 1;
+  o.target_smoothing_s = 0.05;
+  o.target_smoothing_frames = 1.5;  // 0.1 s at 15 Hz, above the floor
+  const SpikeNet single = SpikeNet::train(to_traces(rec, 2), o);
+  EXPECT_NEAR(single.training()["target_smoothing_s"].get<double>(), 1.5 / 15.0, 1e-12);
+  o.members = 3;
+  const SpikeNet ens = SpikeNet::train(to_traces(rec, 2), o);
+  ASSERT_EQ(ens.members(), 3);
+  EXPECT_EQ(ens.training()["members"].size(), 3u);
+  EXPECT_THROW(ens.member(3), ConfigError);
+  // Member 0 was trained exactly as the single model (same seed, windows and noise).
+  const auto a = single.state(), b = ens.member(0).state();
+  EXPECT_TRUE(a.arrays == b.arrays);
+  std::vector<double> y(500);
+  for (int i = 0; i < 500; ++i) y[i] = rec.activity(i, 1);
+  for (double fs : {15.0, 40.0}) {
+    const auto p = ens.predict_trace(y, fs);
+    std::vector<std::vector<double>> m;
+    for (std::int64_t k = 0; k < 3; ++k) m.push_back(ens.member(k).predict_trace(y, fs));
+    EXPECT_FALSE(m[0] == m[1]);  // members differ
+    for (std::size_t i = 0; i < p.size(); ++i)
+      EXPECT_NEAR(p[i], (m[0][i] + m[1][i] + m[2][i]) / 3.0, 1e-9 + 1e-6 * std::abs(p[i])) << fs << " " << i;
+  }
+  MatrixF w(50, 64);
+  for (int i = 0; i < 50; ++i)
+    for (int k = 0; k < 64; ++k) w(i, k) = static_cast<float>(y[std::clamp(100 + i - 32 + k, 0, 499)]);
+  const auto pw = ens.predict_windows(w);
+  for (int i = 0; i < 50; ++i) {
+    double mean = 0;
+    for (std::int64_t k = 0; k < 3; ++k) mean += ens.member(k).predict_windows(w)[i] / 3.0;
+    EXPECT_NEAR(pw[i], mean, 1e-6 + 1e-5 * mean) << i;
+  }
+  ens.save(dir / "ens.h5");
+  const SpikeNet back = SpikeNet::load(dir / "ens.h5");
+  EXPECT_EQ(back.members(), 3);
+  EXPECT_EQ(back.info().members, 3);
+  EXPECT_EQ(back.predict_trace(y, 15.0), ens.predict_trace(y, 15.0));
+  EXPECT_EQ(back.cost().params(), 3 * single.cost().params());
+  // The version-1 layout of the single model.
+  auto st = single.state();
+  ModelState v1 = st;
+  v1.arrays.clear();
+  for (const auto& [key, value] : st.arrays) v1.arrays[key.substr(std::string("member0.").size())] = value;
+  v1.params["format_version"] = 1;
+  v1.params.erase("members");
+  io::write_model(dir / "v1.h5", v1);
+  EXPECT_EQ(SpikeNet::load(dir / "v1.h5").predict_trace(y, 15.0), single.predict_trace(y, 15.0));
+}
+
 TEST(SpikeNet, SelectionPicksNearestRateThenNoise) {
   std::vector<nets::SpikeModelInfo> bank;
   for (double f : {7.5, 15.0, 30.0, 60.0})
@@ -288,25 +347,25 @@ TEST(SpikeNet, BadModelFilesGiveOneLineErrorsNamingFileAndField) {
   }
   test::expect_error_naming<IoError>([&] { SpikeNet::load(dir / "corrupt.h5"); }, dir / "corrupt.h5", "");
   auto st = t.net.state();
-  st.params["format_version"] = 2;
-  io::write_model(dir / "v2.h5", st);
-  test::expect_error_naming<IoError>([&] { SpikeNet::load(dir / "v2.h5"); }, dir / "v2.h5",
-                                     "params.format_version: unsupported spike model format version (expected 1, got 2)");
+  st.params["format_version"] = 3;
+  io::write_model(dir / "v3.h5", st);
+  test::expect_error_naming<IoError>([&] { SpikeNet::load(dir / "v3.h5"); }, dir / "v3.h5",
+                                     "params.format_version: unsupported spike model format version (expected 1 or 2, got 3)");
   st = t.net.state();
   st.params.erase("sample_rate_hz");
   io::write_model(dir / "norate.h5", st);
   test::expect_error_naming<IoError>([&] { SpikeNet::load(dir / "norate.h5"); }, dir / "norate.h5",
                                      "params.sample_rate_hz");
   st = t.net.state();
-  st.arrays.erase("param.fc.weight");
+  st.arrays.erase("member0.param.fc.weight");
   io::write_model(dir / "noweights.h5", st);
   test::expect_error_naming<IoError>([&] { SpikeNet::load(dir / "noweights.h5"); }, dir / "noweights.h5",
-                                     "param.fc.weight");
+                                     "member0.param.fc.weight");
   st = t.net.state();
   st.model = "ridge";
   io::write_model(dir / "ridge.h5", st);
   test::expect_error_naming<IoError>([&] { SpikeNet::load(dir / "ridge.h5"); }, dir / "ridge.h5", "not a spike model");
-  for (const char* f : {"missing.h5", "corrupt.h5", "v2.h5", "norate.h5"}) {
+  for (const char* f : {"missing.h5", "corrupt.h5", "v3.h5", "norate.h5"}) {
     try {
       SpikeNet::load(dir / f);
     } catch (const Error& e) {
