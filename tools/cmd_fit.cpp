@@ -109,8 +109,11 @@ Command add_fit(CLI::App& app, Common& common) {
               io::check_paired(x, x2);
               x.data.conservativeResize(Eigen::NoChange, x.data.cols() + x2.data.cols());
               x.data.rightCols(x2.data.cols()) = x2.data;
-              // The joint model learns which columns are the second input from here.
-              if (args->model == "joint") {
+              // A model with a behavior_columns option (joint) learns from here which columns
+              // are the second input.
+              bool takes_columns = false;
+              for (const auto& spec : model->option_specs()) takes_columns = takes_columns || spec.name == "behavior_columns";
+              if (takes_columns) {
                 const auto given_cols = given.value("behavior_columns", x2.data.cols());
                 if (given_cols != x2.data.cols())
                   raise(ErrorKind::config, {.component = "fit", .what = "--behavior-columns differs from the columns of --x2",
