@@ -185,41 +185,11 @@ struct ImageNet::Impl {
   nlohmann::json loaded_summary;
 
   void check_inputs(const MatrixF& x, const MatrixF& y) const {
-    check(x.rows() == y.rows(), ErrorKind::shape,
-          {.component = kComponent, .what = "X and Y row counts differ", .expected = std::to_string(x.rows()),
-           .got = std::to_string(y.rows()), .unit = "presentations"});
-    check(x.rows() > 0 && x.cols() > 0 && y.cols() > 0, ErrorKind::shape,
-          {.component = kComponent, .what = "empty input", .expected = "T×p and T×q with T, p, q >= 1",
-           .got = "X " + shape_string(x.rows(), x.cols()) + ", Y " + shape_string(y.rows(), y.cols())});
-    for (const auto& [m, nm] : {std::pair{&x, "X"}, std::pair{&y, "Y"}}) {
-      const auto bad = count_nonfinite(*m);
-      check(bad == 0, ErrorKind::config,
-            {.component = kComponent, .what = std::string(nm) + " contains NaN or Inf", .expected = "0 non-finite values",
-             .got = std::to_string(bad), .field = nm});
-    }
-    if (options.loss == "poisson")
-      check(y.minCoeff() >= 0, ErrorKind::config,
-            {.component = kComponent, .what = "Poisson loss needs counts >= 0", .expected = ">= 0",
-             .got = std::to_string(y.minCoeff()), .field = "Y"});
-    loss_from_string(options.loss);
+    detail::check_xy(x, y, options.loss, kComponent, "presentations");
   }
 
   TrainOptions train_options(std::uint64_t seed, const std::string& label, const std::string& ckpt) const {
-    TrainOptions t;
-    t.epochs = options.epochs;
-    t.batch = options.batch;
-    t.lr = options.lr;
-    t.weight_decay = options.weight_decay;
-    t.patience = options.patience;
-    t.loss = loss_from_string(options.loss);
-    t.seed = seed;
-    t.deterministic = options.deterministic;
-    t.label = label;
-    if (!options.checkpoint_dir.empty()) {
-      std::filesystem::create_directories(options.checkpoint_dir);
-      t.checkpoint = (std::filesystem::path(options.checkpoint_dir) / ("image-net_" + ckpt + ".pt")).string();
-    }
-    return t;
+    return detail::engine_options(options, seed, label, "image-net", ckpt);
   }
 
   // Trains a fresh network on `rows` (its last val_fraction held out for early stopping); the

@@ -35,4 +35,25 @@ void load_module_tensors(torch::nn::Module& net, const ModelState& st, const std
   for (auto& item : net.named_buffers()) load("buffer." + item.key(), item.value());
 }
 
+void check_xy(const MatrixF& x, const MatrixF& y, const std::string& loss, const std::string& component,
+              const std::string& row_unit) {
+  check(x.rows() == y.rows(), ErrorKind::shape,
+        {.component = component, .what = "X and Y row counts differ", .expected = std::to_string(x.rows()),
+         .got = std::to_string(y.rows()), .unit = row_unit});
+  check(x.rows() > 0 && x.cols() > 0 && y.cols() > 0, ErrorKind::shape,
+        {.component = component, .what = "empty input", .expected = "T×p and T×q with T, p, q >= 1",
+         .got = "X " + shape_string(x.rows(), x.cols()) + ", Y " + shape_string(y.rows(), y.cols())});
+  for (const auto& [m, nm] : {std::pair{&x, "X"}, std::pair{&y, "Y"}}) {
+    const auto bad = count_nonfinite(*m);
+    check(bad == 0, ErrorKind::config,
+          {.component = component, .what = std::string(nm) + " contains NaN or Inf",
+           .expected = "0 non-finite values", .got = std::to_string(bad), .field = nm});
+  }
+  if (loss == "poisson")
+    check(y.minCoeff() >= 0, ErrorKind::config,
+          {.component = component, .what = "Poisson loss needs counts >= 0", .expected = ">= 0",
+           .got = std::to_string(y.minCoeff()), .field = "Y"});
+  loss_from_string(loss);
+}
+
 }  // namespace neurodl::nets::detail
