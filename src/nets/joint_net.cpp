@@ -170,15 +170,7 @@ std::vector<OptionSpec> option_specs(JointNetOptions& o) {
       {.name = "patience", .help = "early-stopping patience on the validation loss", .unit = "epochs", .target = &o.patience, .min = 1, .max = 1e7},
       {.name = "val_fraction", .help = "last fraction of each training set held out for early stopping", .target = &o.val_fraction, .min = 0, .max = 0.5},
   };
-  for (auto& spec : eval::option_specs(o.split)) s.push_back(spec);
-  const std::vector<OptionSpec> tail = {
-      {.name = "seed", .help = "seed of weight initialisation and mini-batch order", .target = &o.seed},
-      {.name = "deterministic", .help = "one torch thread and deterministic algorithms (bit-identical reruns)", .target = &o.deterministic},
-      {.name = "device", .help = "training device", .target = &o.device, .choices = {"auto", "cpu", "cuda"}},
-      {.name = "device_power_w", .help = "stated average device power for the energy estimate (energy = power × train time)", .unit = "W", .target = &o.device_power_w, .min = 0, .max = 1e5},
-      {.name = "checkpoint_dir", .help = "folder of resumable training checkpoints (empty: none)", .target = &o.checkpoint_dir},
-  };
-  s.insert(s.end(), tail.begin(), tail.end());
+  detail::append_common_specs(s, o);
   return s;
 }
 

@@ -11,6 +11,8 @@
 
 #include "neurodl/core/matrix.hpp"
 #include "neurodl/core/model.hpp"
+#include "neurodl/core/options.hpp"
+#include "neurodl/eval/splits.hpp"
 #include "neurodl/nets/train.hpp"
 
 namespace neurodl::nets::detail {
@@ -56,6 +58,22 @@ TrainOptions engine_options(const NetOptions& o, std::uint64_t seed, const std::
     t.checkpoint = (std::filesystem::path(o.checkpoint_dir) / (prefix + "_" + ckpt + ".pt")).string();
   }
   return t;
+}
+
+/// Appends the options every net shares after its own, in this order: the time-block split
+/// (eval::option_specs), seed, deterministic, device, device_power_w and checkpoint_dir, so that
+/// each is described once for all nets (fields of the same names in NetOptions).
+template <class NetOptions>
+void append_common_specs(std::vector<OptionSpec>& s, NetOptions& o) {
+  for (auto& spec : eval::option_specs(o.split)) s.push_back(spec);
+  const std::vector<OptionSpec> common = {
+      {.name = "seed", .help = "seed of weight initialisation and mini-batch order", .target = &o.seed},
+      {.name = "deterministic", .help = "one torch thread and deterministic algorithms (bit-identical reruns)", .target = &o.deterministic},
+      {.name = "device", .help = "training device", .target = &o.device, .choices = {"auto", "cpu", "cuda"}},
+      {.name = "device_power_w", .help = "stated average device power for the energy estimate (energy = power × train time)", .unit = "W", .target = &o.device_power_w, .min = 0, .max = 1e5},
+      {.name = "checkpoint_dir", .help = "folder of resumable training checkpoints (empty: none)", .target = &o.checkpoint_dir},
+  };
+  s.insert(s.end(), common.begin(), common.end());
 }
 
 }  // namespace neurodl::nets::detail
