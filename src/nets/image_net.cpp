@@ -399,7 +399,6 @@ void ImageNet::load_state(const ModelState& st) {
           {.component = kComponent, .what = "image size does not match n_features", .expected = std::to_string(p),
            .got = std::to_string(h) + "×" + std::to_string(w)});
     auto net = detail::torch_guard(kComponent, [&] { return std::make_shared<ImageModule>(o, h, w, q); });
-    torch::NoGradGuard no_grad;
     detail::load_module_tensors(*net, st, kComponent);
     m.options = o;
     m.net = net;

@@ -443,7 +443,6 @@ void JointNet::load_state(const ModelState& st) {
     auto net = detail::torch_guard(kComponent, [&] {
       return std::make_shared<JointModule>(o, h, w, o.behavior_columns, q);
     });
-    torch::NoGradGuard no_grad;
     detail::load_module_tensors(*net, st, kComponent);
     m.options = o;
     m.net = net;

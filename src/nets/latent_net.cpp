@@ -240,10 +240,7 @@ struct LatentNet::Impl {
       train_seconds = seconds_since(t_train);
       epochs_run = res.epochs_run;
       best_epoch = res.best_epoch;
-      net = net_final;
-      // Predictions, latents and the saved state are computed on the CPU whatever the training
-      // device was (the inputs of predict() are CPU tensors).
-      net->to(torch::kCPU);
+      net = net_final;  // on the CPU: train_one moves every trained net back
       n_samples = x.rows();
       p = x.cols();
       q = y.cols();
@@ -376,7 +373,6 @@ void LatentNet::load_state(const ModelState& st) {
     apply_options(nets::option_specs(o, m.arch), st.params.at("options"), c);
     const std::int64_t p = st.params.at("n_features"), q = st.params.at("n_targets"), k = st.params.at("latents");
     auto net = make_latent_module(m.arch, o, p, q, k);
-    torch::NoGradGuard no_grad;
     detail::load_module_tensors(*net, st, c);
     m.options = o;
     m.net = net;
