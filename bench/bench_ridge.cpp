@@ -101,15 +101,20 @@ int main(int argc, char** argv) {
 
     const auto s = model.summary();
     const bool dual = s["solver"] == "dual";
-    // Flops of the products phase (ridge_detail.cpp): primal: X'Y per test block (2npq), B per
-    // fold (K·2p²q), then per fold either one test product per penalty (P·2·n_te·p·q) or, when
-    // n_te ≥ p and P ≥ 3, C = A'Y once (2·n_te·p·q) and one triangular product per penalty
-    // (P·p²·q); dual: B = U'Y per fold (K·2·n_tr²·q) and the test products (P·2·n·n_tr·q).
+    // Flops of the products phase (ridge_detail.cpp), by how the test errors were formed
+    // (summary cv_scoring). Primal: X'Y per test block (2npq), B per fold (K·2p²q), then per fold
+    // - sweep: C = A'Y (2·n_te·p·q) and K·B (2p²q), whatever the number of penalties;
+    // - quadratic: C = A'Y and one triangular product per penalty (P·p²·q);
+    // - residuals: one test product per penalty (P·2·n_te·p·q).
+    // Dual: B = U'Y per fold (K·2·n_tr²·q) and, per fold, the sweep's C and K·B
+    // (2·n_te·n_tr·q + 2·n_tr²·q) or the test products (P·2·n_te·n_tr·q).
     const double ntr = n * (k - 1) / k, nte = n / k;
-    const bool quadratic = !dual && nte >= p && na >= 3;
-    const double per_fold_tests = quadratic ? 2 * nte * p * q + na * p * p * q : na * 2 * nte * p * q;
-    const double flops = dual ? k * 2 * ntr * ntr * q + na * 2 * n * ntr * q
-                              : 2 * n * p * q + k * (2 * p * p * q + per_fold_tests);
+    const std::string scoring = s.value("cv_scoring", "residuals");
+    const double kk = dual ? ntr : p;  // size of the eigenbasis
+    double per_fold_tests = na * 2 * nte * kk * q;
+    if (scoring == "sweep") per_fold_tests = 2 * nte * kk * q + 2 * kk * kk * q;
+    if (scoring == "quadratic") per_fold_tests = 2 * nte * kk * q + na * kk * kk * q;
+    const double flops = (dual ? 0.0 : 2 * n * p * q) + k * (2 * kk * kk * q + per_fold_tests);
     const double products_s = s["timing_seconds"]["products"].get<double>();
     // Reference: the dominant product's shape, (n/K × p) · (p × chunk).
     const int chunk = int(std::min<double>(q, o.target_chunk > 0 ? o.target_chunk : 2048));
@@ -125,16 +130,17 @@ int main(int argc, char** argv) {
                           {"fit_seconds", fit_s},
                           {"timing_seconds", s["timing_seconds"]},
                           {"solver", s["solver"]},
+                          {"cv_scoring", scoring},
                           {"products_gflop", flops / 1e9},
                           {"products_gflops_per_s", flops / products_s / 1e9},
                           {"reference_gemm_gflops_per_s", peak},
                           {"cv_r2_mean", s["cv_r2_mean"]}};
     std::ofstream(dir + "/neurodl.json") << out.dump(2) << "\n";
     std::printf(
-        "neurodl ridge: fit %.2f s (decompose %.2f, products %.2f, refit %.2f); products "
-        "%.0f GFLOP at %.1f GFLOP/s = %.0f%% of a bare GEMM (%.1f GFLOP/s)\n",
+        "neurodl ridge: fit %.2f s (decompose %.2f, products %.2f, refit %.2f; CV scoring: %s); "
+        "products %.0f GFLOP at %.1f GFLOP/s = %.0f%% of a bare GEMM (%.1f GFLOP/s)\n",
         fit_s, s["timing_seconds"]["decompose"].get<double>(), products_s,
-        s["timing_seconds"]["refit"].get<double>(), flops / 1e9, flops / products_s / 1e9,
+        s["timing_seconds"]["refit"].get<double>(), scoring.c_str(), flops / 1e9, flops / products_s / 1e9,
         100 * flops / products_s / 1e9 / peak, peak);
   } catch (const Error& e) {
     std::cerr << e.what() << "\n";

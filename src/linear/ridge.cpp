@@ -4,11 +4,13 @@
 // with X_c the centred (optionally standardized) training features and X_c'X_c = VΛV', the
 // weights of target j at penalty α are w_j = V diag(1/(λ + α)) V'X_c'y_j. All penalties and all
 // targets share one decomposition per fold, so the CV grid costs, per fold, one product
-// B = V'X_c'Y (2·p²·q flops) and per penalty one product of the test rows
-// X_test V · diag(1/(λ+α)) B (2·n_test·p·q flops); summed over folds about
-// P·2·n·p·q + K·2·p²·q flops for P penalties (ridge_detail.hpp has the dual form for p > n).
-// When n_test ≥ p the squared test errors are quadratic forms in the QR factor of X_test V
-// instead: one triangular product per penalty, p²·q flops (ridge_detail.cpp, grid_sse).
+// B = V'X_c'Y (2·p²·q flops) and the test errors of every penalty. Those come from a partial-
+// fraction split of the quadratic form in 1/(λ + α) (ridge_detail.hpp, Sweep): two more products
+// per fold that do not depend on the penalty, so the grid costs about K·6·p²·q flops however many
+// penalties it has, plus O(p·q) per penalty. With 1–2 penalties (or k > 4096) each penalty costs
+// one product of the test rows X_test V · diag(1/(λ+α)) B (2·n_test·p·q flops), or one
+// triangular product with the QR factor of X_test V when n_test ≥ p (p²·q flops).
+// ridge_detail.hpp has the dual form for p > n.
 // The refit on all samples uses one more decomposition and scales each column of B by its own
 // target's 1/(λ + α_j) before the last product, so per-target penalties cost nothing extra.
 //
@@ -39,6 +41,7 @@ struct RidgeFit {
   MatrixD weights, grid;
   VectorD intercept, alphas, cv_r2;
   bool dual = false;
+  std::string scoring;
   rd::Timing timing;
 };
 
@@ -58,6 +61,7 @@ RidgeFit fit_ridge(const MatrixF& x, const MatrixF& y, const RidgeOptions& o) {
   const Index p = x.cols(), q = y.cols(), na = static_cast<Index>(o.alphas.size());
   RidgeFit res;
   res.dual = eng.dual();
+  res.scoring = eng.scoring();
   res.weights.resize(p, q);
   res.grid.resize(na, q);
   res.intercept = VectorD::Zero(q);
@@ -149,6 +153,7 @@ void Ridge::fit(const MatrixF& x, const MatrixF& y) {
   cv_r2_grid_ = std::move(res.grid);
   n_samples_ = x.rows();
   solver_used_ = res.dual ? "dual" : "primal";
+  scoring_used_ = res.scoring;
   timing_ = {res.timing.decompose_s, res.timing.products_s, res.timing.refit_s};
   fit_seconds_ = rd::seconds_since(t0);
 }
@@ -159,7 +164,7 @@ MatrixF Ridge::predict(const MatrixF& x) const {
 
 nlohmann::json Ridge::summary() const {
   rd::require_fitted(fitted(), "summary()", kComponent);
-  return {{"model", "ridge"},
+  nlohmann::json s = {{"model", "ridge"},
           {"n_samples", n_samples_},
           {"n_features", weights_.rows()},
           {"n_targets", weights_.cols()},
@@ -172,6 +177,8 @@ nlohmann::json Ridge::summary() const {
           {"precision", options_.precision},
           {"timing_seconds",
            {{"decompose", timing_[0]}, {"products", timing_[1]}, {"refit", timing_[2]}}}};
+  if (!scoring_used_.empty()) s["cv_scoring"] = scoring_used_;
+  return s;
 }
 
 ModelState Ridge::state() const {
@@ -213,6 +220,7 @@ void Ridge::load_state(const ModelState& st) {
   alphas_ = st.arrays.at("alphas").row(0).transpose();
   cv_r2_ = st.arrays.at("cv_r2").row(0).transpose();
   cv_r2_grid_.resize(0, 0);
+  scoring_used_.clear();
   timing_ = {0, 0, 0};
 }
 

@@ -2,14 +2,16 @@
 //
 // Why the products are arranged this way: with K folds, P penalties, n samples, p features and
 // q targets, refitting ridge per penalty would cost K·P solves of O(p²·q). Here each fold costs
-// one eigendecomposition (O(p³), float64), one product B = R'(X'Y)_train (2·p²·q flops) and per
-// penalty one product A·diag(1/(λ+α))·B over the test rows (2·n_test·p·q flops), so the whole
-// grid costs about P·2·n·p·q flops, all in large GEMMs. When the test block has at least p rows,
-// the squared test errors are formed as quadratic forms with the QR factor R of A instead
-// (grid_sse): one triangular product per penalty, p²·q flops, at most half of the GEMM. The training cross-products are not
-// recomputed per fold: X'Y over each fold's test rows is formed once and the training product
-// is their sum minus the fold's own block (and its gap rows), 2·n·p·q flops for all folds.
-// Centring with the training means is applied as a rank-one correction,
+// one eigendecomposition (O(p³), float64) and one product B = R'(X'Y)_train (2·p²·q flops). The
+// test errors of all P penalties then come, in the usual case, from two more products per fold
+// that do not depend on the penalty (A'Y_test and K·B, see Sweep in ridge_detail.hpp), so that
+// a penalty costs only O(p·q): the grid is about K·6·p²·q flops whatever P is. When the sweep
+// does not apply (1–2 penalties, or k > 4096), each penalty costs one product
+// A·diag(1/(λ+α))·B over the test rows (2·n_test·p·q flops) or, when the test block has at least
+// p rows, one triangular product with the QR factor R of A (p²·q flops). The training
+// cross-products are not recomputed per fold: X'Y over each fold's test rows is formed once and
+// the training product is their sum minus the fold's own block (and its gap rows), 2·n·p·q
+// flops for all folds. Centring with the training means is applied as a rank-one correction,
 // X_c'Y_c = X'Y − n_tr·x̄ȳ', on data already centred with the global means, so the correction
 // is small and float32 loses nothing to cancellation even for large offsets (fluorescence).
 
@@ -18,8 +20,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <type_traits>
+#include <utility>
 
 #include "neurodl/core/error.hpp"
+#include "neurodl/core/vector_clones.hpp"
 
 namespace neurodl::linear::ridge_detail {
 
@@ -192,6 +197,178 @@ RowMat<S> gather(const RowMat<S>& m, const std::vector<Index>& idx) {
   return out;
 }
 
+// Thresholds on ρ = (max(λ_i, λ_l) + α_min) / |λ_l − λ_i| (see Sweep): pairs above kNearRatio
+// use the symmetrised product, pairs at or below kFarRatio32 go into the float32 GEMM.
+constexpr double kNearRatio = 2e5;
+constexpr double kFarRatio32 = 64;
+constexpr Index kSweepMaxK = 4096;
+constexpr Index kTileRows = 32;
+
+// The penalty-free operators of Sweep from G = A'A (k × k) and ascending eigenvalues λ. Cost
+// O(k²) plus the tiles' size.
+template <class T>
+Sweep<T> build_sweep(const Eigen::MatrixXd& g, const Eigen::VectorXd& lambda, double min_alpha) {
+  constexpr bool single = std::is_same_v<T, float>;
+  const double far_ratio = single ? kFarRatio32 : kNearRatio;
+  const Index k = lambda.size();
+  enum Kind : char { kDiag, kFar, kMid, kNear };
+  // ρ ≤ r ⇔ scale ≤ r·|gap|; written without division so that equal eigenvalues are near.
+  auto kind = [&](Index i, Index l) {
+    if (i == l) return kDiag;
+    const double gap = std::abs(lambda(l) - lambda(i));
+    const double scale = std::max(lambda(i), lambda(l)) + min_alpha;
+    if (scale > kNearRatio * gap) return kNear;
+    return scale <= far_ratio * gap ? kFar : kMid;
+  };
+  Sweep<T> sw;
+  sw.g_diag = g.diagonal();
+  sw.far = RowMat<T>::Zero(k, k);
+  for (Index i = 0; i < k; ++i)
+    for (Index l = 0; l < k; ++l)
+      if (kind(i, l) == kFar) sw.far(i, l) = static_cast<T>(g(i, l) / (lambda(l) - lambda(i)));
+  // Mid and near pairs sit in a band around the diagonal (for a fixed i, ρ falls as l moves away
+  // from i in either direction), so each block of rows needs one contiguous range of columns.
+  auto tiles = [&](Kind want, std::vector<BandTile>& out) {
+    for (Index r0 = 0; r0 < k; r0 += kTileRows) {
+      const Index nr = std::min(kTileRows, k - r0);
+      Index lo = k, hi = -1;
+      for (Index i = r0; i < r0 + nr; ++i)
+        for (Index l = 0; l < k; ++l)
+          if (kind(i, l) == want) {
+            lo = std::min(lo, l);
+            hi = std::max(hi, l);
+          }
+      if (hi < lo) continue;
+      BandTile t{.r0 = r0, .c0 = lo, .m = RowMat<double>::Zero(nr, hi - lo + 1)};
+      for (Index i = r0; i < r0 + nr; ++i)
+        for (Index l = lo; l <= hi; ++l)
+          if (kind(i, l) == want)
+            t.m(i - r0, l - lo) = want == kNear ? g(i, l) : g(i, l) / (lambda(l) - lambda(i));
+      out.push_back(std::move(t));
+    }
+  };
+  if (single) tiles(kMid, sw.mid);
+  tiles(kNear, sw.near);
+  return sw;
+}
+
+// out[r0 + i][j] ← Σ_l tile(i, l)·x[c0 + l − x0][j] for every tile (rows of x start at row x0
+// of the band; leading dimensions ldx and ldo, nc columns); `rows` marks the rows written, others
+// are not touched. Eigen's product, not BLAS: this runs inside an OpenMP loop (sweep_fold).
+void apply_tiles(const std::vector<BandTile>& tiles, const double* x, Index x0, Index ldx,
+                 Index nc, double* out, Index ldo, std::vector<char>& rows) {
+  using Map = Eigen::Map<RowMat<double>, 0, Eigen::OuterStride<>>;
+  using CMap = Eigen::Map<const RowMat<double>, 0, Eigen::OuterStride<>>;
+  for (const auto& t : tiles) {
+    const CMap in(x + (t.c0 - x0) * ldx, t.m.cols(), nc, Eigen::OuterStride<>(ldx));
+    Map(out + t.r0 * ldo, t.m.rows(), nc, Eigen::OuterStride<>(ldo)).noalias() = t.m * in;
+    std::fill(rows.begin() + t.r0, rows.begin() + t.r0 + t.m.rows(), 1);
+  }
+}
+
+// The rows [lo, hi) of B that the tiles read.
+std::pair<Index, Index> tile_inputs(const std::vector<BandTile>& tiles, Index lo, Index hi) {
+  for (const auto& t : tiles) {
+    lo = std::min(lo, t.c0);
+    hi = std::max(hi, t.c0 + t.m.cols());
+  }
+  return {lo, hi};
+}
+
+// One row i of the sweep over a tile of nc targets: u = 2b∘(t − c + t_mid), h = b∘(G_ii·b + h_near)
+// (t_mid, h_near may be null), then acc[a][j] += d[a]·u[j] + d[a]²·h[j] for every penalty a
+// (acc row stride `ld`, `work` 2·nc doubles). The only part of the sweep whose cost grows with
+// the number of penalties, so it is compiled for the wider vector units too.
+template <class T>
+inline void sweep_row_body(const T* b, const T* tc, const double* t_mid, const double* h_near,
+                           double g_ii, Index nc, const double* d, Index na, double* acc, Index ld,
+                           double* work) {
+  double *u = work, *h = work + nc;
+  for (Index j = 0; j < nc; ++j) {
+    const double bj = static_cast<double>(b[j]);
+    u[j] = 2.0 * bj * static_cast<double>(tc[j]);
+    h[j] = bj * (g_ii * bj);
+  }
+  if (t_mid)
+    for (Index j = 0; j < nc; ++j) u[j] += 2.0 * static_cast<double>(b[j]) * t_mid[j];
+  if (h_near)
+    for (Index j = 0; j < nc; ++j) h[j] += static_cast<double>(b[j]) * h_near[j];
+  for (Index a = 0; a < na; ++a) {
+    const double da = d[a], d2 = da * da;
+    double* out = acc + a * ld;
+    for (Index j = 0; j < nc; ++j) out[j] += da * u[j] + d2 * h[j];
+  }
+}
+
+NEURODL_VECTOR_CLONES
+void sweep_row(const float* b, const float* tc, const double* t_mid, const double* h_near,
+               double g_ii, Index nc, const double* d, Index na, double* acc, Index ld,
+               double* work) {
+  sweep_row_body(b, tc, t_mid, h_near, g_ii, nc, d, na, acc, ld, work);
+}
+
+NEURODL_VECTOR_CLONES
+void sweep_row(const double* b, const double* tc, const double* t_mid, const double* h_near,
+               double g_ii, Index nc, const double* d, Index na, double* acc, Index ld,
+               double* work) {
+  sweep_row_body(b, tc, t_mid, h_near, g_ii, nc, d, na, acc, ld, work);
+}
+
+// Adds to sse (P × c) one fold's test errors of every penalty by the sweep:
+//   sse(α) = ‖y‖² + Σ_i d_i·u_i + d_i²·h_i,  u = 2b∘(t − c),  h = b∘(G_ii b + G_near b),
+// with tc = t − c (k × c). Columns are taken in tiles of 256 targets, split between the OpenMP
+// threads (OpenBLAS's own threads are idle here); each tile forms its banded float64 parts
+// (t_mid, h_near) on their rows only and keeps its P × 256 sums in cache.
+template <class T>
+void sweep_fold(const Sweep<T>& sw, const RowMat<T>& coef, const RowMat<T>& tc,
+                const Eigen::VectorXd& lambda, const std::vector<double>& alphas,
+                const std::vector<double>& yy, RowMat<double>& sse) {
+  const Index k = coef.rows(), c = coef.cols(), na = static_cast<Index>(alphas.size());
+  const bool has_mid = !sw.mid.empty(), has_near = !sw.near.empty();
+  const auto [lo0, hi0] = tile_inputs(sw.mid, k, 0);
+  const auto [lo, hi] = tile_inputs(sw.near, lo0, hi0);
+  RowMat<double> dd(k, na);  // 1/(λ_i + α_a)
+  for (Index i = 0; i < k; ++i)
+    for (Index a = 0; a < na; ++a) dd(i, a) = 1.0 / (lambda(i) + alphas[static_cast<size_t>(a)]);
+  constexpr Index kCols = 256;
+  const Index n_tiles = (c + kCols - 1) / kCols;
+#pragma omp parallel if (n_tiles > 1)
+  {
+    std::vector<double> acc(static_cast<size_t>(na * kCols)), work(2 * kCols);
+    std::vector<char> mid_rows, near_rows;
+    RowMat<double> bd, tm, hn;
+    if (has_mid) tm.resize(k, kCols);
+    if (has_near) hn.resize(k, kCols);
+    if (hi > lo) bd.resize(hi - lo, kCols);
+#pragma omp for schedule(static)
+    for (Index tile = 0; tile < n_tiles; ++tile) {
+      const Index j0 = tile * kCols, nc = std::min(kCols, c - j0);
+      for (Index i = lo; i < hi; ++i)
+        for (Index j = 0; j < nc; ++j) bd(i - lo, j) = static_cast<double>(coef(i, j0 + j));
+      if (has_mid) {
+        mid_rows.assign(static_cast<size_t>(k), 0);
+        apply_tiles(sw.mid, bd.data(), lo, kCols, nc, tm.data(), kCols, mid_rows);
+      }
+      if (has_near) {
+        near_rows.assign(static_cast<size_t>(k), 0);
+        apply_tiles(sw.near, bd.data(), lo, kCols, nc, hn.data(), kCols, near_rows);
+      }
+      std::fill(acc.begin(), acc.end(), 0.0);
+      for (Index i = 0; i < k; ++i) {
+        const auto r = static_cast<size_t>(i);
+        sweep_row(coef.data() + i * c + j0, tc.data() + i * c + j0,
+                  has_mid && mid_rows[r] ? tm.data() + i * kCols : nullptr,
+                  has_near && near_rows[r] ? hn.data() + i * kCols : nullptr, sw.g_diag(i), nc,
+                  dd.data() + i * na, na, acc.data(), kCols, work.data());
+      }
+      for (Index a = 0; a < na; ++a)
+        for (Index j = 0; j < nc; ++j)
+          sse(a, j0 + j) += std::max(0.0, yy[static_cast<size_t>(j0 + j)] +
+                                              acc[static_cast<size_t>(a * kCols + j)]);
+    }
+  }
+}
+
 }  // namespace
 
 template <class T>
@@ -277,9 +454,16 @@ void Engine<T>::decompose(const RowMat<double>& xd, Basis<T>& b, bool full,
   const RowMat<double> x_test = full ? RowMat<double>() : xd.middleRows(b.test_begin, b.test_size);
   auto set_test_map = [&](const RowMat<double>& a) {
     b.test_map = a.template cast<T>();
-    // Quadratic forms (grid_sse) pay off from 3 penalties when A has at least as many rows as
-    // columns; R costs one QR of A per fold, 2·n_test·k² flops in float64.
-    if (settings_.n_alphas >= 3 && a.rows() >= a.cols() && a.cols() > 0)
+    // The sweep (grid_sse) replaces P products of 2·n_test·k·c (or P triangular ones of k²·c)
+    // by one of 2·k²·c, so it pays from 3 penalties while k < (P − 1)·n_test; its k × k
+    // operator is capped so that K folds of it stay small next to the data. Forming G = A'A
+    // costs n_test·k² flops in float64, once per fold.
+    const Index k = a.cols(), nt = a.rows();
+    const auto na = static_cast<Index>(settings_.n_alphas);
+    if (na < 3 || k == 0) return;
+    if (k <= kSweepMaxK && k < (na - 1) * nt)
+      b.sweep = build_sweep<T>(blas::gram(blas::view(a), true), b.lambda, settings_.min_alpha);
+    else if (nt >= k)
       b.test_r = blas::qr_r(a).template cast<T>();
   };
 
@@ -435,11 +619,13 @@ template <class T>
 RowMat<double> grid_sse(const Engine<T>& eng, const Chunk<T>& ch,
                         const std::vector<double>& alphas) {
   // Per fold and penalty the test error of every target, ‖y − A·D·b‖² with D = diag(1/(λ + α)),
-  // is formed in one of two ways:
-  //  - residuals: E = Y − A·(D·B) (one GEMM, 2·n_test·k·c flops), then the column sums of E²;
-  //  - quadratic forms, when A = QR is stored (n_test ≥ k): ‖y‖² − 2·Σ_k d_k c_k b_k + ‖R·D·b‖²
-  //    with C = A'Y formed once per fold, so that a penalty costs one triangular product
-  //    (k²·c flops, at most half the GEMM) plus O(k·c). Sums are accumulated in float64.
+  // is formed in one of three ways:
+  //  - the sweep (Basis::sweep): ‖y‖² + Σ_i d_i·b_i·(2(t_i − c_i)) + Σ_i d_i²·b_i·h_i with
+  //    C = A'Y, t = K·B and h = G_near·B formed once per fold, so that a penalty costs O(k·c);
+  //  - quadratic forms, when A = QR is stored: ‖y‖² − 2·Σ_k d_k c_k b_k + ‖R·D·b‖², one
+  //    triangular product per penalty;
+  //  - residuals: E = Y − A·(D·B) (one GEMM per penalty), then the column sums of E².
+  // Sums are accumulated in float64.
   const auto t0 = now_ns();
   const Index na = static_cast<Index>(alphas.size());
   RowMat<double> sse = RowMat<double>::Zero(na, ch.c);
@@ -450,13 +636,20 @@ RowMat<double> grid_sse(const Engine<T>& eng, const Chunk<T>& ch,
     const RowMat<T> coef = eng.coefficients(f, ch, mean_y);
     const Basis<T>& b = eng.fold(f);
     const Eigen::VectorXd& lambda = b.lambda;
-    const bool quadratic = b.test_r.size() > 0;
+    const bool sweep = !b.sweep.empty();
+    const bool quadratic = sweep || b.test_r.size() > 0;
     if (quadratic) {
       e = ch.y.middleRows(b.test_begin, b.test_size);
       e.rowwise() -= mean_y.transpose().template cast<T>();
       yy.assign(static_cast<size_t>(ch.c), 0.0);
       add_column_sumsq(e, yy.data());
       blas::gemm(blas::view(b.test_map), true, blas::view(e), false, ct);
+    }
+    if (sweep) {
+      // ct ← t − c = K_far·B − A'Y in one product.
+      blas::gemm(blas::view(b.sweep.far), false, blas::view(coef), false, ct, T(1), T(-1));
+      sweep_fold(b.sweep, coef, ct, lambda, alphas, yy, sse);
+      continue;
     }
     for (Index a = 0; a < na; ++a) {
       const Eigen::Matrix<T, Eigen::Dynamic, 1> shrink =

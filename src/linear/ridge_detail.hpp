@@ -12,7 +12,11 @@
 // Every penalty then costs one scaling of B and one product A·B (Hastie, Tibshirani &
 // Friedman 2009, Elements of Statistical Learning §3.4.1, eq. 3.47), or, with A = QR and
 // n_test ≥ k, one triangular product R·B: ‖y − A·b‖² = ‖y‖² − 2 b'A'y + ‖R·b‖² (grid_sse).
+// Usually neither: the quadratic form b'D G D b (G = A'A, D = diag(1/(λ + α))) splits by
+// partial fractions into terms with one factor 1/(λ_i + α) each, so that every penalty is
+// scored from products formed once per fold (Sweep, grid_sse).
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
@@ -41,6 +45,7 @@ struct Settings {
   std::string solver = "auto";  ///< auto | primal | dual
   std::string component;        ///< for messages: "linear.ridge" or "linear.rrr"
   std::size_t n_alphas = 1;     ///< penalties per fold (chooses how the test errors are formed)
+  double min_alpha = 0;         ///< smallest penalty (bounds the partial-fraction split's error)
 };
 
 /// The engine settings of a RidgeOptions or RrrOptions (both name these fields alike).
@@ -51,7 +56,8 @@ Settings settings_of(const Options& o, const std::string& component) {
           .standardize = o.standardize,
           .solver = o.solver,
           .component = component,
-          .n_alphas = o.alphas.size()};
+          .n_alphas = o.alphas.size(),
+          .min_alpha = o.alphas.empty() ? 0.0 : *std::min_element(o.alphas.begin(), o.alphas.end())};
 }
 
 /// Option specs of the engine settings both models share, in this order: fit_intercept,
@@ -67,6 +73,38 @@ void check_inputs(const MatrixF& x, const MatrixF& y, const std::vector<double>&
                   const std::string& solver, const std::string& precision,
                   const std::string& component);
 
+/// A dense float64 block (rows [r0, r0 + m.rows()), columns [c0, c0 + m.cols())) of a banded
+/// k × k matrix.
+struct BandTile {
+  Index r0 = 0, c0 = 0;
+  RowMat<double> m;
+};
+
+/// The penalty-independent operators that score every penalty of one fold at once.
+///
+/// With b a target's coefficients in the eigenbasis (k), G = A'A (k × k) and d_i = 1/(λ_i + α),
+/// the quadratic part of its test error is Σ_il b_i b_l G_il d_i d_l. For λ_i ≠ λ_l,
+///   d_i d_l = (d_i − d_l) / (λ_l − λ_i),
+/// so the off-diagonal pairs sum to 2 Σ_i d_i b_i t_i with t = K·b, K_il = G_il / (λ_l − λ_i):
+/// K is the same for every penalty. Rounding in t is amplified by the ratio
+/// ρ_il = (max(λ_i, λ_l) + α_min) / |λ_l − λ_i|, so pairs are split three ways:
+///  - far (ρ ≤ 16 in float32, ρ ≤ 2·10⁵ in float64): K in the working precision, one GEMM;
+///  - mid (float32 only, 16 < ρ ≤ 2·10⁵): K in float64, in tiles along the diagonal (λ is
+///    sorted, so close pairs form a band);
+///  - near (ρ > 2·10⁵, e.g. equal or zero eigenvalues): d_i d_l is replaced by (d_i² + d_l²)/2,
+///    whose relative error is below 1/ρ² < 3·10⁻¹¹, so those pairs join the diagonal term
+///    Σ_i d_i² b_i h_i with h = G_near·b, again penalty-free.
+/// Per fold this costs one k × k product with the targets (2·k²·c flops) in place of one per
+/// penalty, plus O(k·c) per penalty.
+template <class T>
+struct Sweep {
+  RowMat<T> far;                ///< K restricted to far pairs (k × k), zero elsewhere
+  std::vector<BandTile> mid;    ///< K restricted to mid pairs, float64 tiles
+  std::vector<BandTile> near;   ///< G restricted to near off-diagonal pairs, float64 tiles
+  Eigen::VectorXd g_diag;       ///< diag(G) (k)
+  bool empty() const { return g_diag.size() == 0; }
+};
+
 /// One training set's eigenbasis.
 template <class T>
 struct Basis {
@@ -77,8 +115,11 @@ struct Basis {
   Eigen::VectorXd mean_x;  ///< training mean of the globally centred X (p); 0 without intercept
   Eigen::VectorXd lambda;  ///< eigenvalues λ (k), clamped at 0
   RowMat<T> test_map;      ///< A (n_test × k); empty for the full fit
+  /// The partial-fraction operators (grid_sse) when they are cheaper than one product per
+  /// penalty (3 or more penalties, k < (P − 1)·n_test, k ≤ 4096); empty otherwise.
+  Sweep<T> sweep;
   /// R of A = QR (k × k, upper triangular) when the test errors are formed as quadratic forms
-  /// (grid_sse; n_test ≥ k and 3 or more penalties); empty otherwise.
+  /// without the sweep (n_test ≥ k, 3 or more penalties, k too large for the sweep); else empty.
   RowMat<T> test_r;
   RowMat<T> coef_map;      ///< primal: R (p × k); dual: U (n_train × k)
   RowMat<T> weight_map;    ///< R (p × k); full fit only (primal: same as coef_map, left empty)
@@ -119,6 +160,12 @@ class Engine {
   const Basis<T>& full() const { return full_; }
   /// Global feature means (p, original units); 0 without intercept.
   const Eigen::VectorXd& mean_x() const { return mean_x_; }
+  /// How grid_sse forms the test errors of the first fold: "sweep", "quadratic" or "residuals".
+  std::string scoring() const {
+    if (folds_.empty()) return "none";
+    if (!folds_.front().sweep.empty()) return "sweep";
+    return folds_.front().test_r.size() > 0 ? "quadratic" : "residuals";
+  }
 
   /// Loads targets [c0, c0 + c) of y: centring, permutation and, for the primal solver, the
   /// block products X_g'Y_g (2·n·p·c flops).

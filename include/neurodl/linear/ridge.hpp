@@ -64,7 +64,8 @@ std::vector<OptionSpec> option_specs(RidgeOptions& o);
 /// alpha, computed on the concatenated out-of-fold predictions: 1 − Σ(y − ŷ)² / Σ(y − ȳ)²
 /// over all samples, ȳ the target's mean over all samples), cv_r2_mean, fit_seconds, alphas
 /// (chosen per target), alpha_grid, solver, precision, timing_seconds (decompose, products,
-/// refit).
+/// refit), and after fit() cv_scoring (how the test errors of the penalty grid were formed:
+/// sweep, quadratic or residuals).
 ///
 /// State arrays: weights (p × q), intercept (1 × q), alphas (1 × q), cv_r2 (1 × q);
 /// params: options, n_samples, fit_seconds, solver.
@@ -108,6 +109,7 @@ class Ridge : public Model {
   std::int64_t n_samples_ = 0;
   double fit_seconds_ = 0.0;
   std::string solver_used_;
+  std::string scoring_used_;  // how the CV test errors were formed (summary's cv_scoring)
   std::array<double, 3> timing_{};  // decompose, products, refit [s]
 };
 
