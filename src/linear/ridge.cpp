@@ -57,7 +57,7 @@ std::vector<std::size_t> largest_first(const std::vector<double>& alphas) {
 
 template <class T>
 RidgeFit fit_ridge(const MatrixF& x, const MatrixF& y, const RidgeOptions& o) {
-  rd::Engine<T> eng(x, rd::settings_of(o, kComponent));
+  rd::Engine<T> eng(x, rd::settings_of(o, kComponent, y.cols()));
   const Index p = x.cols(), q = y.cols(), na = static_cast<Index>(o.alphas.size());
   RidgeFit res;
   res.dual = eng.dual();

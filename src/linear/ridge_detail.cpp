@@ -454,16 +454,22 @@ void Engine<T>::decompose(const RowMat<double>& xd, Basis<T>& b, bool full,
   const RowMat<double> x_test = full ? RowMat<double>() : xd.middleRows(b.test_begin, b.test_size);
   auto set_test_map = [&](const RowMat<double>& a) {
     b.test_map = a.template cast<T>();
-    // The sweep (grid_sse) replaces P products of 2·n_test·k·c (or P triangular ones of k²·c)
-    // by one of 2·k²·c, so it pays from 3 penalties while k < (P − 1)·n_test; its k × k
-    // operator is capped so that K folds of it stay small next to the data. Forming G = A'A
-    // costs n_test·k² flops in float64, once per fold.
-    const Index k = a.cols(), nt = a.rows();
-    const auto na = static_cast<Index>(settings_.n_alphas);
-    if (na < 3 || k == 0) return;
-    if (k <= kSweepMaxK && k < (na - 1) * nt)
+    // Cost of each way of scoring the P penalties of this fold for q targets, in flops of the
+    // working precision (float64 setup counted twice): residuals need one test product per
+    // penalty; the quadratic forms a float64 QR of A (2·n_test·k²), C = A'Y and one triangular
+    // product per penalty; the sweep G = A'A in float64 (n_test·k²), C = A'Y and K·B. The k × k
+    // operator of the sweep is capped so that K folds of it stay small next to the data.
+    const double k = static_cast<double>(a.cols()), nt = static_cast<double>(a.rows());
+    const double na = static_cast<double>(settings_.n_alphas);
+    const double q = settings_.n_targets > 0 ? static_cast<double>(settings_.n_targets) : 1e9;
+    if (na < 3 || a.cols() == 0) return;
+    const double residuals = na * 2 * nt * k * q;
+    const double quadratic = nt >= k ? 4 * nt * k * k + 2 * nt * k * q + na * k * k * q : residuals;
+    const double sweep =
+        a.cols() <= kSweepMaxK ? 2 * nt * k * k + 2 * nt * k * q + 2 * k * k * q : residuals;
+    if (sweep < std::min(residuals, quadratic))
       b.sweep = build_sweep<T>(blas::gram(blas::view(a), true), b.lambda, settings_.min_alpha);
-    else if (nt >= k)
+    else if (quadratic < residuals)
       b.test_r = blas::qr_r(a).template cast<T>();
   };
 

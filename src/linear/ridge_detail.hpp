@@ -46,18 +46,21 @@ struct Settings {
   std::string component;        ///< for messages: "linear.ridge" or "linear.rrr"
   std::size_t n_alphas = 1;     ///< penalties per fold (chooses how the test errors are formed)
   double min_alpha = 0;         ///< smallest penalty (bounds the partial-fraction split's error)
+  Index n_targets = 0;          ///< targets to be scored (0: many); picks how test errors are formed
 };
 
-/// The engine settings of a RidgeOptions or RrrOptions (both name these fields alike).
+/// The engine settings of a RidgeOptions or RrrOptions (both name these fields alike), for
+/// n_targets targets.
 template <class Options>
-Settings settings_of(const Options& o, const std::string& component) {
+Settings settings_of(const Options& o, const std::string& component, Index n_targets) {
   return {.split = o.split,
           .fit_intercept = o.fit_intercept,
           .standardize = o.standardize,
           .solver = o.solver,
           .component = component,
           .n_alphas = o.alphas.size(),
-          .min_alpha = o.alphas.empty() ? 0.0 : *std::min_element(o.alphas.begin(), o.alphas.end())};
+          .min_alpha = o.alphas.empty() ? 0.0 : *std::min_element(o.alphas.begin(), o.alphas.end()),
+          .n_targets = n_targets};
 }
 
 /// Option specs of the engine settings both models share, in this order: fit_intercept,
@@ -115,11 +118,11 @@ struct Basis {
   Eigen::VectorXd mean_x;  ///< training mean of the globally centred X (p); 0 without intercept
   Eigen::VectorXd lambda;  ///< eigenvalues λ (k), clamped at 0
   RowMat<T> test_map;      ///< A (n_test × k); empty for the full fit
-  /// The partial-fraction operators (grid_sse) when they are cheaper than one product per
-  /// penalty (3 or more penalties, k < (P − 1)·n_test, k ≤ 4096); empty otherwise.
+  /// The partial-fraction operators (grid_sse) when, by flop count, they are the cheapest way
+  /// to score 3 or more penalties (k ≤ 4096; see Engine::decompose); empty otherwise.
   Sweep<T> sweep;
-  /// R of A = QR (k × k, upper triangular) when the test errors are formed as quadratic forms
-  /// without the sweep (n_test ≥ k, 3 or more penalties, k too large for the sweep); else empty.
+  /// R of A = QR (k × k, upper triangular) when quadratic forms in R are the cheapest way to score
+  /// 3 or more penalties (n_test ≥ k); else empty.
   RowMat<T> test_r;
   RowMat<T> coef_map;      ///< primal: R (p × k); dual: U (n_train × k)
   RowMat<T> weight_map;    ///< R (p × k); full fit only (primal: same as coef_map, left empty)

@@ -97,7 +97,7 @@ RrrFit fit_rrr(const MatrixF& x, const MatrixF& y, const RrrOptions& o, bool wan
   const std::vector<std::int64_t> ranks(swept.begin(), swept.end());
   const Index nr = static_cast<Index>(ranks.size()), rmax = ranks.back();
 
-  rd::Engine<T> eng(x, rd::settings_of(o, kComponent));
+  rd::Engine<T> eng(x, rd::settings_of(o, kComponent, y.cols()));
   const rd::Chunk<T> ch = eng.load(y, 0, q);
   const std::size_t nf = eng.folds();
   RrrFit res;

@@ -155,7 +155,7 @@ TEST(Ridge, RecoversPlantedWeightsWithinTheirStandardError) {
 // below stresses one route; the grid must match the direct solve for 3+ penalties (sweep) and
 // for 2 (one product per penalty), in float64 tightly and in float32 to its rounding.
 TEST(Ridge, PenaltySweepMatchesDirectSolvesOnHardSpectra) {
-  const Eigen::Index n = 400, p = 24, q = 6;
+  const Eigen::Index n = 400, p = 24, q = 40;
   Rng rng(41);
   std::vector<std::pair<std::string, MatrixF>> designs;
   designs.emplace_back("gaussian", gaussian(n, p, 43));
@@ -195,6 +195,7 @@ TEST(Ridge, PenaltySweepMatchesDirectSolvesOnHardSpectra) {
         // Measured: 1.5e-15 (float64) and 2.5e-7 (float32) at most; the bounds leave 10×.
         const double tol = std::string(precision) == "float64" ? 1e-12 : 2e-6;
         EXPECT_LT((m.cv_r2_grid() - ref).cwiseAbs().maxCoeff(), tol) << alphas.size();
+        EXPECT_EQ(m.summary()["cv_scoring"], alphas.size() > 2 ? "sweep" : "residuals");
       }
     }
   }
