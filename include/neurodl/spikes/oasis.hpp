@@ -104,6 +104,17 @@ struct DeconvolveResult {
 void oasis(std::span<const double> y, double g1, double g2, double lambda, double s_min,
            std::span<double> c, std::span<double> s);
 
+/// oasis() with AR(1) for every column of y at once, as deconvolve() runs it when the decay, λ
+/// and the baseline are given: column j of y (T × N float32, rows = frames) is a trace of its
+/// first len[j] frames (0 ≤ len[j] ≤ T, N entries; the rows below are not read), widened to
+/// float64, and the calcium and spikes that oasis(trace, g, 0, lambda, s_min) gives for it go to
+/// column j of c and s (both resized to T × N float64; NaN below len[j]). vectorised: eight
+/// traces at a time in the lanes of AVX-512 registers when the CPU has them, else one by one;
+/// false: always one by one. The results are bit-identical either way. O(T·N). Throws ShapeError
+/// for a wrong len and ConfigError as oasis() does.
+void oasis_ar1_columns(const MatrixF& y, std::span<const std::int64_t> len, double g, double lambda,
+                       double s_min, MatrixD& c, MatrixD& s, bool vectorised = true);
+
 /// σ of white noise from Welch's PSD (Hann window, 256-frame segments with 50 % overlap, or the
 /// whole trace when shorter; mean removed per segment) averaged over the frequencies in
 /// (fs/4, fs/2): σ = sqrt(mean PSD/2) with the one-sided density at fs = 1 (as OASIS's GetSn).

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <numeric>
 #include <random>
@@ -425,6 +426,113 @@ TEST(Oasis, ParallelResultDoesNotDependOnThreads) {
       ASSERT_EQ(a.spikes(t, j), b.spikes(t, j));
     }
   EXPECT_EQ(a.units[5].n_frames, 2500);
+}
+
+/// Same bits (NaN included).
+bool same(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+// oasis_ar1_columns runs the AR(1) pass eight traces at a time (AVX-512 when the CPU has it); every
+// lane must do exactly what oasis() does for its trace alone. Random traces of every length from
+// 1 frame (lanes of one group end at different frames), noise only or calcium with spikes, started
+// below zero (the first pool is clipped) or above, constant runs (exact ties), large offsets,
+// λ = 0 and > 0, s_min = 0 and > 0 (the L0 test), γ from 0 to 0.999; the rows below each
+// length are NaN and must not be read.
+TEST(Oasis, ColumnsAtOnceMatchTheSingleTracePass) {
+  std::mt19937_64 rng(11);
+  std::normal_distribution<double> noise(0, 1);
+  std::uniform_real_distribution<double> unit(0, 1);
+  const Eigen::Index T = 300, N = 45;
+  for (const double g : {0.0, 0.5, 0.93, 0.999}) {
+    for (const auto& [lambda, s_min] :
+         {std::pair{0.0, 0.0}, std::pair{0.05, 0.0}, std::pair{0.0, 0.3}, std::pair{0.1, 0.2}}) {
+      MatrixF y(T, N);
+      std::vector<std::int64_t> len(N);
+      for (Eigen::Index j = 0; j < N; ++j) {
+        len[j] = j < 20 ? j + 1 : (j % 3 == 0 ? T : T - static_cast<Eigen::Index>(rng() % 50));
+        const double sd = 0.02 + 0.3 * unit(rng), offset = j % 5 == 0 ? 1e4 : -0.5 * unit(rng);
+        double c = j % 2 == 0 ? -1.0 : 2.0;
+        for (Eigen::Index t = 0; t < T; ++t) {
+          c = g * c + (unit(rng) < 0.05 ? 1.0 : 0.0);
+          const bool flat = j % 7 == 3 && t / 10 % 2 == 0;  // runs of one repeated value
+          y(t, j) =
+              t >= len[j]
+                  ? NAN
+                  : static_cast<float>(flat ? 0.25 : offset * (j % 5 == 0) + c + sd * noise(rng));
+        }
+      }
+      MatrixD c1, s1, c2, s2;
+      oasis_ar1_columns(y, len, g, lambda, s_min, c1, s1, true);
+      oasis_ar1_columns(y, len, g, lambda, s_min, c2, s2, false);
+      for (Eigen::Index j = 0; j < N; ++j) {
+        const auto n = static_cast<std::size_t>(len[j]);
+        std::vector<double> tr(n), c(n), s(n);
+        for (std::size_t t = 0; t < n; ++t) tr[t] = y(static_cast<Eigen::Index>(t), j);
+        oasis(tr, g, 0.0, lambda, s_min, c, s);
+        for (Eigen::Index t = 0; t < T; ++t) {
+          const bool in = t < len[j];
+          const double ce = in ? c[t] : NAN, se = in ? s[t] : NAN;
+          ASSERT_TRUE(same(c1(t, j), ce) && same(s1(t, j), se))
+              << "γ " << g << " λ " << lambda << " s_min " << s_min << " unit " << j << " frame "
+              << t << ": " << c1(t, j) << " vs " << ce << ", " << s1(t, j) << " vs " << se;
+          ASSERT_TRUE(same(c2(t, j), ce) && same(s2(t, j), se)) << "portable path, unit " << j;
+        }
+      }
+    }
+  }
+  MatrixD c, s;
+  const MatrixF y = MatrixF::Zero(10, 2);
+  EXPECT_THROW(oasis_ar1_columns(y, std::vector<std::int64_t>{10}, 0.5, 0, 0, c, s), ShapeError);
+  EXPECT_THROW(oasis_ar1_columns(y, std::vector<std::int64_t>{10, 11}, 0.5, 0, 0, c, s),
+               ShapeError);
+  EXPECT_THROW(oasis_ar1_columns(y, std::vector<std::int64_t>{10, 10}, 1.0, 0, 0, c, s),
+               ConfigError);
+}
+
+// With τ, λ and the baseline given, deconvolve() solves eight units at once (AVX-512); its output
+// and fits must be those of deconvolve_trace, unit by unit, with NaN padding, more than one block
+// of columns, a negative baseline and the default smoothing and amplitude estimate.
+TEST(Oasis, KnownDecayMatrixMatchesTraceByTrace) {
+  std::mt19937_64 rng(12);
+  std::normal_distribution<double> noise(0, 0.1);
+  const Eigen::Index T = 700, N = 83;
+  MatrixF x(T, N);
+  for (Eigen::Index j = 0; j < N; ++j) {
+    std::vector<double> n(static_cast<std::size_t>(T));
+    for (auto& v : n) v = (rng() % 40 == 0) ? 1.0 : 0.0;
+    const auto c = ar_calcium(n, 0.9, 0);
+    for (Eigen::Index t = 0; t < T; ++t) x(t, j) = static_cast<float>(c[t] - 0.2 + noise(rng));
+  }
+  for (Eigen::Index t = 650; t < T; ++t) x(t, 5) = NAN;
+  for (Eigen::Index t = 30; t < T; ++t) x(t, 70) = NAN;
+  OasisOptions o;
+  o.sample_rate_hz = 30;
+  o.tau_decay_s = 0.4;
+  o.lambda = 0.02;
+  o.baseline = -0.15;
+  for (const bool given : {false, true}) {
+    if (given) {
+      o.noise_sd = 0.1;
+      o.spike_amplitude = 0.8;
+      o.smoothing_s = 0;
+    }
+    const auto r = deconvolve(x, o);
+    for (Eigen::Index j = 0; j < N; ++j) {
+      const Eigen::Index n = j == 5 ? 650 : (j == 70 ? 30 : T);
+      std::vector<double> y(static_cast<std::size_t>(n)), out(y.size());
+      for (Eigen::Index t = 0; t < n; ++t) y[t] = x(t, j);
+      const UnitFit f = deconvolve_trace(y, o, out);
+      const UnitFit& u = r.units[static_cast<std::size_t>(j)];
+      EXPECT_TRUE(
+          same(u.baseline, f.baseline) && same(u.noise_sd, f.noise_sd) &&
+          same(u.noise_level, f.noise_level) && same(u.spike_amplitude, f.spike_amplitude) &&
+          same(u.spike_rate_hz, f.spike_rate_hz) && u.iterations == f.iterations && u.n_frames == n)
+          << "unit " << j;
+      for (Eigen::Index t = 0; t < T; ++t)
+        ASSERT_TRUE(t < n ? r.spikes(t, j) == static_cast<float>(out[t])
+                          : std::isnan(r.spikes(t, j)))
+            << "unit " << j << " frame " << t;
+    }
+  }
 }
 
 TEST(Oasis, BadInputsAreRejected) {
