@@ -254,14 +254,12 @@ Sweep<T> build_sweep(const Eigen::MatrixXd& g, const Eigen::VectorXd& lambda, do
 
 // out[r0 + i][j] ← Σ_l tile(i, l)·x[c0 + l − x0][j] for every tile (rows of x start at row x0
 // of the band; leading dimensions ldx and ldo, nc columns); `rows` marks the rows written, others
-// are not touched. Eigen's product, not BLAS: this runs inside an OpenMP loop (sweep_fold).
+// are not touched.
 void apply_tiles(const std::vector<BandTile>& tiles, const double* x, Index x0, Index ldx,
                  Index nc, double* out, Index ldo, std::vector<char>& rows) {
-  using Map = Eigen::Map<RowMat<double>, 0, Eigen::OuterStride<>>;
-  using CMap = Eigen::Map<const RowMat<double>, 0, Eigen::OuterStride<>>;
   for (const auto& t : tiles) {
-    const CMap in(x + (t.c0 - x0) * ldx, t.m.cols(), nc, Eigen::OuterStride<>(ldx));
-    Map(out + t.r0 * ldo, t.m.rows(), nc, Eigen::OuterStride<>(ldo)).noalias() = t.m * in;
+    blas::gemm_raw(false, false, t.m.rows(), nc, t.m.cols(), 1.0, t.m.data(), t.m.cols(),
+                   x + (t.c0 - x0) * ldx, ldx, 0.0, out + t.r0 * ldo, ldo);
     std::fill(rows.begin() + t.r0, rows.begin() + t.r0 + t.m.rows(), 1);
   }
 }
@@ -316,9 +314,9 @@ void sweep_row(const double* b, const double* tc, const double* t_mid, const dou
 
 // Adds to sse (P × c) one fold's test errors of every penalty by the sweep:
 //   sse(α) = ‖y‖² + Σ_i d_i·u_i + d_i²·h_i,  u = 2b∘(t − c),  h = b∘(G_ii b + G_near b),
-// with tc = t − c (k × c). Columns are taken in tiles of 256 targets, split between the OpenMP
-// threads (OpenBLAS's own threads are idle here); each tile forms its banded float64 parts
-// (t_mid, h_near) on their rows only and keeps its P × 256 sums in cache.
+// with tc = t − c (k × c). Columns are taken in tiles of 256 targets; each tile forms its banded
+// float64 parts (t_mid, h_near) on their rows only and keeps its P × 256 sums in cache. Serial:
+// an OpenMP split of the tiles measured no faster, its threads competing with OpenBLAS's.
 template <class T>
 void sweep_fold(const Sweep<T>& sw, const RowMat<T>& coef, const RowMat<T>& tc,
                 const Eigen::VectorXd& lambda, const std::vector<double>& alphas,
@@ -332,7 +330,6 @@ void sweep_fold(const Sweep<T>& sw, const RowMat<T>& coef, const RowMat<T>& tc,
     for (Index a = 0; a < na; ++a) dd(i, a) = 1.0 / (lambda(i) + alphas[static_cast<size_t>(a)]);
   constexpr Index kCols = 256;
   const Index n_tiles = (c + kCols - 1) / kCols;
-#pragma omp parallel if (n_tiles > 1)
   {
     std::vector<double> acc(static_cast<size_t>(na * kCols)), work(2 * kCols);
     std::vector<char> mid_rows, near_rows;
@@ -340,7 +337,6 @@ void sweep_fold(const Sweep<T>& sw, const RowMat<T>& coef, const RowMat<T>& tc,
     if (has_mid) tm.resize(k, kCols);
     if (has_near) hn.resize(k, kCols);
     if (hi > lo) bd.resize(hi - lo, kCols);
-#pragma omp for schedule(static)
     for (Index tile = 0; tile < n_tiles; ++tile) {
       const Index j0 = tile * kCols, nc = std::min(kCols, c - j0);
       for (Index i = lo; i < hi; ++i)
