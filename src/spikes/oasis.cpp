@@ -229,63 +229,66 @@ void advise_huge_pages(void* p, std::size_t bytes) {
 #endif
 }
 
-/// dst[k·T + t] = src[t·ld + k], t < T, k < nb: a block of nb columns of a row-major matrix
-/// (rows ld floats apart) into contiguous columns of T. Rows are visited in order, four at a time,
-/// each 4 × 4 tile transposed in SSE registers; rows kAhead ahead are prefetched, since rows a page
-/// or more apart defeat the hardware prefetcher.
-void gather_columns(const float* src, std::size_t ld, std::size_t T, std::size_t nb, float* dst) {
+/// Moves a block of nb columns between a wide row-major matrix W (T rows, ldw floats apart) and
+/// nb contiguous traces C (C[k·T + t] = W[t·ldw + k]): into C when `to_traces`, back into W
+/// otherwise. W's rows are visited in order, four at a time, each 4 × 4 tile transposed in SSE
+/// registers, and rows kAhead ahead are prefetched, since rows a page or more apart defeat the
+/// hardware prefetcher.
+void move_columns(float* w, std::size_t ldw, std::size_t T, std::size_t nb, float* c,
+                  bool to_traces) {
   constexpr std::size_t kAhead = 32;
   std::size_t t = 0;
 #if defined(__SSE2__)
   for (; t + 4 <= T; t += 4) {
     if (t + kAhead + 4 <= T)
       for (std::size_t r = 0; r < 4; ++r)
-        for (std::size_t k = 0; k < nb; k += 16)
-          __builtin_prefetch(src + (t + kAhead + r) * ld + k);
+        for (std::size_t k = 0; k < nb; k += 16) {
+          if (to_traces)
+            __builtin_prefetch(w + (t + kAhead + r) * ldw + k);
+          else
+            __builtin_prefetch(w + (t + kAhead + r) * ldw + k, 1);
+        }
     std::size_t k = 0;
     for (; k + 4 <= nb; k += 4) {
-      __m128 r0 = _mm_loadu_ps(src + t * ld + k), r1 = _mm_loadu_ps(src + (t + 1) * ld + k);
-      __m128 r2 = _mm_loadu_ps(src + (t + 2) * ld + k), r3 = _mm_loadu_ps(src + (t + 3) * ld + k);
+      float* const wr[4] = {w + t * ldw + k, w + (t + 1) * ldw + k, w + (t + 2) * ldw + k,
+                            w + (t + 3) * ldw + k};
+      float* const cr[4] = {c + k * T + t, c + (k + 1) * T + t, c + (k + 2) * T + t,
+                            c + (k + 3) * T + t};
+      float* const* from = to_traces ? wr : cr;
+      float* const* to = to_traces ? cr : wr;
+      __m128 r0 = _mm_loadu_ps(from[0]), r1 = _mm_loadu_ps(from[1]);
+      __m128 r2 = _mm_loadu_ps(from[2]), r3 = _mm_loadu_ps(from[3]);
       _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
-      _mm_storeu_ps(dst + k * T + t, r0);
-      _mm_storeu_ps(dst + (k + 1) * T + t, r1);
-      _mm_storeu_ps(dst + (k + 2) * T + t, r2);
-      _mm_storeu_ps(dst + (k + 3) * T + t, r3);
+      _mm_storeu_ps(to[0], r0);
+      _mm_storeu_ps(to[1], r1);
+      _mm_storeu_ps(to[2], r2);
+      _mm_storeu_ps(to[3], r3);
     }
     for (; k < nb; ++k)
-      for (std::size_t r = 0; r < 4; ++r) dst[k * T + t + r] = src[(t + r) * ld + k];
+      for (std::size_t r = 0; r < 4; ++r) {
+        float& wv = w[(t + r) * ldw + k];
+        float& cv = c[k * T + t + r];
+        if (to_traces) cv = wv; else wv = cv;
+      }
   }
 #endif
   for (; t < T; ++t)
-    for (std::size_t k = 0; k < nb; ++k) dst[k * T + t] = src[t * ld + k];
+    for (std::size_t k = 0; k < nb; ++k) {
+      float& wv = w[t * ldw + k];
+      float& cv = c[k * T + t];
+      if (to_traces) cv = wv; else wv = cv;
+    }
+}
+
+/// dst[k·T + t] = src[t·ld + k], t < T, k < nb: a block of nb columns of a row-major matrix
+/// (rows ld floats apart) into contiguous columns of T.
+void gather_columns(const float* src, std::size_t ld, std::size_t T, std::size_t nb, float* dst) {
+  move_columns(const_cast<float*>(src), ld, T, nb, dst, true);  // only read when to_traces
 }
 
 /// The inverse of gather_columns: dst[t·ld + k] = src[k·T + t].
 void scatter_columns(const float* src, std::size_t T, std::size_t nb, float* dst, std::size_t ld) {
-  constexpr std::size_t kAhead = 32;
-  std::size_t t = 0;
-#if defined(__SSE2__)
-  for (; t + 4 <= T; t += 4) {
-    if (t + kAhead + 4 <= T)
-      for (std::size_t r = 0; r < 4; ++r)
-        for (std::size_t k = 0; k < nb; k += 16)
-          __builtin_prefetch(dst + (t + kAhead + r) * ld + k, 1);
-    std::size_t k = 0;
-    for (; k + 4 <= nb; k += 4) {
-      __m128 c0 = _mm_loadu_ps(src + k * T + t), c1 = _mm_loadu_ps(src + (k + 1) * T + t);
-      __m128 c2 = _mm_loadu_ps(src + (k + 2) * T + t), c3 = _mm_loadu_ps(src + (k + 3) * T + t);
-      _MM_TRANSPOSE4_PS(c0, c1, c2, c3);
-      _mm_storeu_ps(dst + t * ld + k, c0);
-      _mm_storeu_ps(dst + (t + 1) * ld + k, c1);
-      _mm_storeu_ps(dst + (t + 2) * ld + k, c2);
-      _mm_storeu_ps(dst + (t + 3) * ld + k, c3);
-    }
-    for (; k < nb; ++k)
-      for (std::size_t r = 0; r < 4; ++r) dst[(t + r) * ld + k] = src[k * T + t + r];
-  }
-#endif
-  for (; t < T; ++t)
-    for (std::size_t k = 0; k < nb; ++k) dst[t * ld + k] = src[k * T + t];
+  move_columns(dst, ld, T, nb, const_cast<float*>(src), false);  // only read when !to_traces
 }
 
 // ---- AR(1) for eight traces at once ---------------------------------------------------------
