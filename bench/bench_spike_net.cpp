@@ -53,14 +53,20 @@ int main(int argc, char** argv) {
       dff(t, j) = static_cast<float>(c + 0.05 * rng.normal());
     }
   }
-  // Windows of the first unit for the windowed path (capped: it is the slow one).
+  // Windows of the first unit's input channels at the model rate for the windowed path (capped:
+  // it is the slow one), channel after channel.
   const std::int64_t W = 64, nw = std::min<std::int64_t>(frames - W, 20000);
-  MatrixF windows(nw, W);
+  std::vector<double> unit0(static_cast<std::size_t>(frames));
+  for (std::int64_t t = 0; t < frames; ++t) unit0[static_cast<std::size_t>(t)] = dff(t, 0);
+  const MatrixF in = nets::spike_net_inputs(unit0, net.info().sample_rate_hz, net.info().inputs);
+  MatrixF windows(nw, in.cols() * W);
   for (std::int64_t i = 0; i < nw; ++i)
-    for (std::int64_t k = 0; k < W; ++k) windows(i, k) = dff(i + k, 0);
+    for (Eigen::Index c = 0; c < in.cols(); ++c)
+      for (std::int64_t k = 0; k < W; ++k) windows(i, c * W + k) = in(i + k, c);
 
   nlohmann::json j{{"model", model_path}, {"model_sample_rate_hz", net.info().sample_rate_hz},
-                   {"data_sample_rate_hz", fs}, {"units", units}, {"frames", frames},
+                   {"data_sample_rate_hz", fs}, {"inputs", net.info().inputs},
+                   {"blend", net.info().blend}, {"units", units}, {"frames", frames},
                    {"macs_per_frame", net.cost().macs()}, {"params", net.cost().params()}};
   for (int threads : {1, 2}) {
     set_num_threads(threads);

@@ -23,7 +23,9 @@
 // recipe), one fixed draw of white noise added up to the model's level, scored against its
 // rebinned counts with the Spikefinder metric at the model rate; the mean over traces per
 // training dataset, then over datasets, is written as one row "inner-deep" (and "inner-deep-e1"
-// for member 0 alone) per fold.
+// for member 0 alone) per fold. The options inputs (e.g. --set inputs=dff+oasis-ar1) and blend
+// (--set blend=oasis-ar2; stderr shows the weight each fold's model chose) score the hybrid
+// recipes the same way.
 
 #include <algorithm>
 #include <cmath>
@@ -178,10 +180,10 @@ int main(int argc, char** argv) {
     }
     const auto model = nets::SpikeNet::train(train, o, "eval_spikes_deep_lodo held-out " + held);
     if (!models.empty()) model.save(fs::path(models) / (held + ".h5"));
-    std::fprintf(stderr, "%s: %zu test traces, model %.3g Hz noise %.3g, %lld training traces, %.0f s\n",
+    std::fprintf(stderr, "%s: %zu test traces, model %.3g Hz noise %.3g, %lld training traces, %.0f s, blend %s w %.1f\n",
                  held.c_str(), test.size(), o.sample_rate_hz, o.noise_level,
                  static_cast<long long>(model.training()["traces_used"].get<std::int64_t>()),
-                 model.training()["seconds"].get<double>());
+                 model.training()["seconds"].get<double>(), model.info().blend.c_str(), model.info().blend_weight);
     {
       const double inner = inner_score(model, train, o);
       std::fprintf(out, "%s\tall\t%.4g\tnan\tinner-deep\t%.4g\t%.4g\t%.6f\tnan\n", held.c_str(),

@@ -20,6 +20,7 @@
 #include "neurodl/core/error.hpp"
 #include "neurodl/core/random.hpp"
 #include "neurodl/core/threads.hpp"
+#include "neurodl/eval/spikefinder.hpp"
 #include "neurodl/io/model_file.hpp"
 #include "neurodl/io/registry.hpp"
 #include "neurodl/nets/train.hpp"
@@ -50,6 +51,7 @@ constexpr std::int64_t kChunkFrames = 1 << 16;
 
 /// Sizes of the network; stored in every model file so later shapes still load.
 struct SpikeArch {
+  std::int64_t in_channels = 1;  // input channels (inputs "dff": 1; "dff+oasis-ar*": 2)
   std::int64_t window = 64, before = 32;
   std::int64_t c1 = 16, c2 = 16, c3 = 8, k1 = 15, k2 = 9, k3 = 5, hidden = 32;
   std::int64_t after() const { return window - 1 - before; }
@@ -59,14 +61,16 @@ struct SpikeArch {
   std::string name() const {
     return "conv1d-w" + std::to_string(window) + "-c" + std::to_string(c1) + "." +
            std::to_string(c2) + "." + std::to_string(c3) + "-k" + std::to_string(k1) + "." +
-           std::to_string(k2) + "." + std::to_string(k3) + "-h" + std::to_string(hidden);
+           std::to_string(k2) + "." + std::to_string(k3) + "-h" + std::to_string(hidden) +
+           (in_channels > 1 ? "-i" + std::to_string(in_channels) : "");
   }
   nlohmann::json to_json() const {
-    return {{"window", window}, {"before", before}, {"channels", {c1, c2, c3}},
-            {"kernels", {k1, k2, k3}}, {"hidden", hidden}};
+    return {{"in_channels", in_channels}, {"window", window}, {"before", before},
+            {"channels", {c1, c2, c3}}, {"kernels", {k1, k2, k3}}, {"hidden", hidden}};
   }
   static SpikeArch from_json(const nlohmann::json& j) {
     SpikeArch a;
+    a.in_channels = j.value("in_channels", std::int64_t{1});  // absent before format version 3
     a.window = j.at("window");
     a.before = j.at("before");
     a.c1 = j.at("channels").at(0);
@@ -79,31 +83,33 @@ struct SpikeArch {
     return a;
   }
   bool valid() const {
-    return window > 0 && before >= 0 && after() >= 0 && c1 > 0 && c2 > 0 && c3 > 0 && k1 > 0 &&
+    return in_channels >= 1 && in_channels <= 2 && window > 0 && before >= 0 && after() >= 0 && c1 > 0 && c2 > 0 && c3 > 0 && k1 > 0 &&
            k2 > 0 && k3 > 0 && hidden > 0 && l3() >= 1;
   }
 };
 
-/// The network: x̃ = x/x_scale; three valid Conv1d + ELU; a dense layer over the window (ELU);
+/// The network: x̃ = x/x_scale (one scale per input channel); three valid Conv1d + ELU; a dense layer over the window (ELU);
 /// one linear output, times y_scale (expected spikes per frame).
 class SpikeConvNet : public Net {
  public:
   explicit SpikeConvNet(const SpikeArch& a) : a_(a) {
     namespace nn = torch::nn;
-    conv1_ = register_module("conv1", nn::Conv1d(nn::Conv1dOptions(1, a.c1, a.k1)));
+    conv1_ = register_module("conv1", nn::Conv1d(nn::Conv1dOptions(a.in_channels, a.c1, a.k1)));
     conv2_ = register_module("conv2", nn::Conv1d(nn::Conv1dOptions(a.c1, a.c2, a.k2)));
     conv3_ = register_module("conv3", nn::Conv1d(nn::Conv1dOptions(a.c2, a.c3, a.k3)));
     fc_ = register_module("fc", nn::Linear(a.c3 * a.l3(), a.hidden));
     out_ = register_module("out", nn::Linear(a.hidden, 1));
-    x_scale_ = register_buffer("x_scale", torch::ones({1}));
+    // One channel keeps the shape {1} of format versions 1 and 2; C channels: {C, 1}, which
+    // broadcasts over B × C × W.
+    x_scale_ = register_buffer("x_scale", a.in_channels == 1 ? torch::ones({1}) : torch::ones({a.in_channels, 1}));
     y_scale_ = register_buffer("y_scale", torch::ones({1}));
   }
-  /// x: B × 1 × W windows → B × 1.
+  /// x: B × C × W windows → B × 1.
   torch::Tensor forward(const torch::Tensor& x) override {
     auto h = torch::elu(fc_(features(x).flatten(1)));
     return out_(h) * y_scale_;
   }
-  /// x: N × 1 × (T + W − 1), the padded traces → N × T, every frame at once: the dense layer's
+  /// x: N × C × (T + W − 1), the padded traces → N × T, every frame at once: the dense layer's
   /// weights (hidden × c3·L3) viewed as a Conv1d kernel (hidden × c3 × L3) give, at frame t,
   /// exactly the dense layer applied to frame t's window.
   torch::Tensor forward_trace(const torch::Tensor& x) {
@@ -113,8 +119,8 @@ class SpikeConvNet : public Net {
   }
   ComputeCost cost() const override {
     ComputeCost c;
-    c.layers.push_back(elementwise_cost("scale x/x_scale", a_.window));
-    c.layers.push_back(conv1d_cost("conv1", 1, a_.c1, a_.k1, a_.window));
+    c.layers.push_back(elementwise_cost("scale x/x_scale", a_.in_channels * a_.window));
+    c.layers.push_back(conv1d_cost("conv1", a_.in_channels, a_.c1, a_.k1, a_.window));
     c.layers.push_back(elementwise_cost("elu1", a_.c1 * a_.l1()));
     c.layers.push_back(conv1d_cost("conv2", a_.c1, a_.c2, a_.k2, a_.l1()));
     c.layers.push_back(elementwise_cost("elu2", a_.c2 * a_.l2()));
@@ -126,9 +132,10 @@ class SpikeConvNet : public Net {
     c.layers.push_back(elementwise_cost("scale ·y_scale", 1));
     return c;
   }
-  void set_scaling(double x_scale, double y_scale) {
+  /// x_scale: one value per input channel.
+  void set_scaling(const std::vector<double>& x_scale, double y_scale) {
     torch::NoGradGuard g;
-    x_scale_.fill_(x_scale);
+    for (std::size_t c = 0; c < x_scale.size(); ++c) x_scale_.view({-1})[static_cast<std::int64_t>(c)].fill_(x_scale[c]);
     y_scale_.fill_(y_scale);
   }
   const SpikeArch& arch() const { return a_; }
@@ -173,7 +180,112 @@ double median(std::vector<double> v) {
   return 0.5 * (*mid + *std::max_element(v.begin(), mid));
 }
 
+/// The input recipes (SpikeNetOptions::inputs): name → AR order of the OASIS channel (0: none).
+const std::map<std::string, std::int64_t>& input_recipes() {
+  static const std::map<std::string, std::int64_t> recipes = {
+      {"dff", 0}, {"dff+oasis-ar1", 1}, {"dff+oasis-ar2", 2}};
+  return recipes;
+}
+
+/// AR order of the OASIS channel of `inputs` (0: ΔF/F alone). Throws ConfigError listing the
+/// valid names for another.
+std::int64_t oasis_channel_order(const std::string& inputs) {
+  const auto it = input_recipes().find(inputs);
+  if (it == input_recipes().end()) {
+    std::string valid;
+    for (const auto& [name, order] : input_recipes()) valid += (valid.empty() ? "" : ", ") + name;
+    raise(ErrorKind::config, {.component = kComponent, .what = "unknown input channels",
+                              .expected = "one of " + valid, .got = inputs, .field = "inputs"});
+  }
+  return it->second;
+}
+
+std::int64_t input_channels(const std::string& inputs) { return oasis_channel_order(inputs) > 0 ? 2 : 1; }
+
+/// AR order of the OASIS estimate blended into the output (SpikeNetOptions::blend; 0: none).
+/// Throws ConfigError listing the valid names for another.
+std::int64_t blend_order(const std::string& blend) {
+  static const std::map<std::string, std::int64_t> names = {{"none", 0}, {"oasis-ar1", 1}, {"oasis-ar2", 2}};
+  const auto it = names.find(blend);
+  check(it != names.end(), ErrorKind::config,
+        {.component = kComponent, .what = "unknown blend", .expected = "one of none, oasis-ar1, oasis-ar2",
+         .got = blend, .field = "blend"});
+  return it->second;
+}
+
+/// OASIS (AR(order), every parameter estimated, shipped defaults) of y at rate F: expected spikes
+/// per frame, smoothed; zeros when y is shorter than OASIS's 16 frames or OASIS cannot fit it
+/// (e.g. a constant trace).
+std::vector<double> oasis_estimate(std::span<const double> y, double F, std::int64_t order) {
+  std::vector<double> s(y.size(), 0.0);
+  if (y.size() < 16) return s;
+  spikes::OasisOptions o;
+  o.sample_rate_hz = F;
+  o.ar_order = order;
+  try {
+    spikes::deconvolve_trace(y, o, s);
+  } catch (const Error&) {
+    std::fill(s.begin(), s.end(), 0.0);
+  }
+  return s;
+}
+
+/// The blend of a network's prediction `deep` with OASIS's `model` (same frames): w·deep/sd(deep)
+/// + (1 − w)·model/sd(model), rescaled to deep's total count so that the output stays in
+/// expected spikes per frame (the Spikefinder r of a trace does not depend on that scale). A term
+/// with s.d. 0 is left out; w = 1 returns deep unchanged.
+std::vector<double> blend_predictions(const std::vector<double>& deep, const std::vector<double>& model, double w) {
+  if (w >= 1) return deep;
+  auto sd = [](const std::vector<double>& v) {
+    double mean = 0, q = 0;
+    for (double x : v) mean += x / static_cast<double>(v.size());
+    for (double x : v) q += (x - mean) * (x - mean) / static_cast<double>(v.size());
+    return std::sqrt(q);
+  };
+  const double sa = sd(deep), sb = sd(model);
+  std::vector<double> out(deep.size());
+  double total = 0, total_out = 0;
+  for (std::size_t i = 0; i < deep.size(); ++i) {
+    out[i] = (sa > 0 ? w * deep[i] / sa : 0.0) + (sb > 0 ? (1 - w) * model[i] / sb : 0.0);
+    total += deep[i];
+    total_out += out[i];
+  }
+  if (total_out > 0)
+    for (double& v : out) v *= total / total_out;
+  return out;
+}
+
 }  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Input channels
+// ---------------------------------------------------------------------------------------------
+
+MatrixF spike_net_inputs(std::span<const double> y, double F, const std::string& inputs) {
+  check_rate(F, "sample_rate_hz");
+  const std::int64_t order = oasis_channel_order(inputs);
+  const auto n = static_cast<Eigen::Index>(y.size());
+  for (Eigen::Index t = 0; t < n; ++t)
+    check(std::isfinite(y[static_cast<std::size_t>(t)]), ErrorKind::config,
+          {.component = kComponent, .what = "non-finite ΔF/F", .got = "frame " + std::to_string(t)});
+  MatrixF x = MatrixF::Zero(n, order > 0 ? 2 : 1);
+  for (Eigen::Index t = 0; t < n; ++t) x(t, 0) = static_cast<float>(y[static_cast<std::size_t>(t)]);
+  if (order == 0 || n < 16) return x;
+  // The model-based estimate: OASIS with every parameter estimated from this trace (shipped
+  // defaults, calibrated and smoothed by 0.08 s). Its scale rests on the estimated amplitude of
+  // one spike, which is what transfers worst between indicators, so the channel keeps only its
+  // shape: divided by its 99th percentile (robust to the few largest events; the maximum when
+  // most frames are 0).
+  const std::vector<double> s = oasis_estimate(y, F, order);
+  std::vector<double> sorted = s;
+  const auto k = static_cast<std::ptrdiff_t>(std::floor(0.99 * static_cast<double>(n - 1)));
+  std::nth_element(sorted.begin(), sorted.begin() + k, sorted.end());
+  double scale = sorted[static_cast<std::size_t>(k)];
+  if (!(scale > 0)) scale = *std::max_element(s.begin(), s.end());
+  if (!(scale > 0) || !std::isfinite(scale)) return x;
+  for (Eigen::Index t = 0; t < n; ++t) x(t, 1) = static_cast<float>(s[static_cast<std::size_t>(t)] / scale);
+  return x;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Resampling
@@ -348,6 +460,10 @@ std::vector<OptionSpec> option_specs(SpikeNetOptions& o) {
       {"deterministic", "one torch thread and deterministic algorithms (identical reruns)", "",
        &o.deterministic},
       {"device", "training device", "", &o.device, -inf, inf, {"cpu", "auto", "cuda"}},
+      {"inputs", "input channels: ΔF/F alone, or with OASIS's deconvolution of the same trace (AR(1) or AR(2))",
+       "", &o.inputs, -inf, inf, {"dff", "dff+oasis-ar1", "dff+oasis-ar2"}},
+      {"blend", "blend the prediction with OASIS's, the weight chosen on the validation tails", "",
+       &o.blend, -inf, inf, {"none", "oasis-ar1", "oasis-ar2"}},
   };
 }
 
@@ -395,7 +511,10 @@ SpikeNet SpikeNet::train(const std::vector<GroundTruthTrace>& traces, const Spik
         ErrorKind::config, {.component = kComponent, .what = "bad training options",
                             .expected = "copies, windows, epochs, batch, members ≥ 1; val_fraction in [0, 0.5]; noise_tolerance ≥ 1; smoothing ≥ 0"});
   const auto t0 = std::chrono::steady_clock::now();
-  const SpikeArch a;
+  SpikeArch a;
+  a.in_channels = input_channels(o.inputs);
+  const std::int64_t blend_ar = blend_order(o.blend);
+  const auto C = static_cast<std::size_t>(a.in_channels);
   const double F = o.sample_rate_hz;
   const double target_nu = o.noise_level;
   // Target smoothing: σ = max(target_smoothing_s, target_smoothing_frames / F). CASCADE ties σ to
@@ -405,8 +524,9 @@ SpikeNet SpikeNet::train(const std::vector<GroundTruthTrace>& traces, const Spik
   // narrow fixed σ (docs/spikes.md, "Deep model: how the recipe was chosen").
   const double smoothing_s = std::max(o.target_smoothing_s, o.target_smoothing_frames / F);
 
-  // 1. Resample, add noise, smooth targets; concatenate every noisy copy with its own edge
-  //    padding (before/after frames) so a window never reaches into a neighbouring trace.
+  // 1. Resample, add noise, smooth targets, build the input channels of each noisy copy (as
+  //    predict_trace does); concatenate every copy with its own edge padding (before/after
+  //    frames) so a window never reaches into a neighbouring trace. X holds rows of C channels.
   std::vector<float> X, Y;
   struct Segment {
     std::size_t dataset;
@@ -416,7 +536,13 @@ SpikeNet SpikeNet::train(const std::vector<GroundTruthTrace>& traces, const Spik
   std::vector<std::string> datasets;
   std::int64_t used = 0, noisier = 0, too_short = 0;
   std::map<std::string, std::int64_t> used_per_dataset;
-  double sum_sq = 0, sum = 0;
+  // Validation tails of the first noisy copy of every trace (the blend weight is chosen on them).
+  struct Tail {
+    std::string dataset;
+    std::vector<double> dff, counts;  // at F
+  };
+  std::vector<Tail> tails;
+  std::vector<double> sum_sq(C, 0.0), sum(C, 0.0);
   std::int64_t count = 0;
   for (std::size_t k = 0; k < traces.size(); ++k) {
     const auto& tr = traces[k];
@@ -441,7 +567,8 @@ SpikeNet SpikeNet::train(const std::vector<GroundTruthTrace>& traces, const Spik
       ++noisier;
       continue;
     }
-    std::vector<double> target = rebin_counts(s, tr.sample_rate_hz, F, n);
+    const std::vector<double> counts = rebin_counts(s, tr.sample_rate_hz, F, n);
+    std::vector<double> target = counts;
     spikes::smooth_spikes(target, F, smoothing_s);
     // Independent white noise adds in quadrature to the trace's own: ν² → ν² + ν_add².
     const double nu_add = std::sqrt(std::max(0.0, target_nu * target_nu - nu * nu));
@@ -453,22 +580,32 @@ SpikeNet SpikeNet::train(const std::vector<GroundTruthTrace>& traces, const Spik
     ++used_per_dataset[tr.dataset];
     Rng rng(o.seed, 1 + k);
     for (std::int64_t c = 0; c < o.noise_copies; ++c) {
-      std::vector<float> noisy(static_cast<std::size_t>(n));
+      // Rounded to float first: the values the network sees, also the ones OASIS deconvolves.
+      std::vector<double> noisy(static_cast<std::size_t>(n));
       for (std::int64_t t = 0; t < n; ++t)
         noisy[static_cast<std::size_t>(t)] =
             static_cast<float>(yr[static_cast<std::size_t>(t)] + sd_add * rng.normal());
-      X.insert(X.end(), static_cast<std::size_t>(a.before), noisy.front());
+      const MatrixF in = spike_net_inputs(noisy, F, o.inputs);
+      const auto n_val = static_cast<std::int64_t>(std::floor(o.val_fraction * static_cast<double>(n)));
+      if (blend_ar > 0 && c == 0 && n_val >= 64)
+        tails.push_back({tr.dataset, {noisy.end() - n_val, noisy.end()}, {counts.end() - n_val, counts.end()}});
+      auto push_row = [&](Eigen::Index t) {
+        for (Eigen::Index ch = 0; ch < in.cols(); ++ch) X.push_back(in(t, ch));
+      };
+      for (std::int64_t t = 0; t < a.before; ++t) push_row(0);
       Y.insert(Y.end(), static_cast<std::size_t>(a.before), 0.0f);
-      segs.push_back({d, static_cast<std::int64_t>(X.size()), n});
+      segs.push_back({d, static_cast<std::int64_t>(Y.size()), n});
       for (std::int64_t t = 0; t < n; ++t) {
-        const float v = noisy[static_cast<std::size_t>(t)];
-        X.push_back(v);
+        push_row(t);
         Y.push_back(static_cast<float>(target[static_cast<std::size_t>(t)]));
-        sum += v;
-        sum_sq += static_cast<double>(v) * v;
+        for (std::size_t ch = 0; ch < C; ++ch) {
+          const double v = in(t, static_cast<Eigen::Index>(ch));
+          sum[ch] += v;
+          sum_sq[ch] += v * v;
+        }
         ++count;
       }
-      X.insert(X.end(), static_cast<std::size_t>(a.after()), noisy.back());
+      for (std::int64_t t = 0; t < a.after(); ++t) push_row(n - 1);
       Y.insert(Y.end(), static_cast<std::size_t>(a.after()), 0.0f);
     }
   }
@@ -516,9 +653,13 @@ SpikeNet SpikeNet::train(const std::vector<GroundTruthTrace>& traces, const Spik
   check(!train_rows.empty(), ErrorKind::config,
         {.component = kComponent, .what = "no training windows (traces too short for the validation split)"});
 
-  // 3. Scaling buffers: x by the s.d. of the training ΔF/F, y by the s.d. of the drawn targets.
-  const double x_mean = sum / static_cast<double>(count);
-  const double x_sd = std::sqrt(std::max(sum_sq / static_cast<double>(count) - x_mean * x_mean, 1e-12));
+  // 3. Scaling buffers: x by the s.d. of each training input channel, y by the s.d. of the drawn
+  //    targets.
+  std::vector<double> x_sd(C);
+  for (std::size_t ch = 0; ch < C; ++ch) {
+    const double x_mean = sum[ch] / static_cast<double>(count);
+    x_sd[ch] = std::sqrt(std::max(sum_sq[ch] / static_cast<double>(count) - x_mean * x_mean, 1e-12));
+  }
   double ys = 0, yss = 0;
   for (auto r : train_rows) {
     ys += Y[static_cast<std::size_t>(r)];
@@ -534,7 +675,7 @@ SpikeNet SpikeNet::train(const std::vector<GroundTruthTrace>& traces, const Spik
   std::vector<TrainResult> results;
   detail::torch_guard(kComponent, [&] {
     const torch::Device device = choose_device(o.device);
-    const Eigen::Map<const MatrixF> xm(X.data(), static_cast<Eigen::Index>(X.size()), 1);
+    const Eigen::Map<const MatrixF> xm(X.data(), static_cast<Eigen::Index>(Y.size()), a.in_channels);
     const Eigen::Map<const MatrixF> ym(Y.data(), static_cast<Eigen::Index>(Y.size()), 1);
     WindowedData data(xm, ym, a.before, a.after(), device);
     // Ensemble members see the same windows and noise; they differ in their initial weights and
@@ -573,6 +714,43 @@ SpikeNet SpikeNet::train(const std::vector<GroundTruthTrace>& traces, const Spik
   m.info.seed = o.seed;
   m.info.training_command = command;
   m.info.members = o.members;
+  m.info.inputs = o.inputs;
+  m.info.blend = o.blend;
+  m.info.blend_weight = 1.0;
+  nlohmann::json blend_scores = nlohmann::json::object();
+  if (blend_ar > 0 && !tails.empty()) {
+    // The blend weight: the Spikefinder r on the validation tails (mean over each dataset's
+    // tails, then over datasets) for w = 1, 0.9, …, 0; ties go to the larger w.
+    std::vector<std::vector<double>> deep, oasis;
+    for (const auto& t : tails) {
+      deep.push_back(model.predict_trace(t.dff, F));  // blend_weight 1: the network alone
+      oasis.push_back(oasis_estimate(t.dff, F, blend_ar));
+    }
+    double best = -2;
+    for (int i = 10; i >= 0; --i) {
+      const double w = i / 10.0;
+      std::map<std::string, std::vector<double>> per;
+      for (std::size_t k = 0; k < tails.size(); ++k) {
+        const auto p = blend_predictions(deep[k], oasis[k], w);
+        const auto T = static_cast<Eigen::Index>(p.size());
+        MatrixF truth(T, 1), pred(T, 1);
+        for (Eigen::Index t = 0; t < T; ++t) {
+          truth(t, 0) = static_cast<float>(tails[k].counts[static_cast<std::size_t>(t)]);
+          pred(t, 0) = static_cast<float>(p[static_cast<std::size_t>(t)]);
+        }
+        const double r = eval::spikefinder_score(truth, pred, F).correlation[0];
+        if (std::isfinite(r)) per[tails[k].dataset].push_back(r);
+      }
+      double score = 0;
+      for (const auto& [d, v] : per)
+        score += std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size()) / static_cast<double>(per.size());
+      blend_scores[std::to_string(w).substr(0, 3)] = score;
+      if (!per.empty() && score > best + 1e-12) {
+        best = score;
+        m.info.blend_weight = w;
+      }
+    }
+  }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   m.training = {{"traces_used", used},
                 {"traces_skipped_noisier", noisier},
@@ -581,7 +759,7 @@ SpikeNet SpikeNet::train(const std::vector<GroundTruthTrace>& traces, const Spik
                 {"frames", count},
                 {"train_windows", train_rows.size()},
                 {"val_windows", val_rows.size()},
-                {"x_scale", x_sd},
+                {"x_scale", C == 1 ? nlohmann::json(x_sd[0]) : nlohmann::json(x_sd)},
                 {"y_scale", y_sd},
                 {"mean_target", y_mean},
                 {"target_smoothing_s", smoothing_s}};
@@ -594,6 +772,10 @@ SpikeNet SpikeNet::train(const std::vector<GroundTruthTrace>& traces, const Spik
                           {"train_seconds", res.seconds}});
   for (const auto& [key, value] : per_member[0].items()) m.training[key] = value;
   m.training["members"] = per_member;
+  if (blend_ar > 0) {
+    m.training["blend_validation_r"] = blend_scores;  // by w
+    m.training["blend_validation_tails"] = tails.size();
+  }
   m.training["seconds"] = secs;
   return model;
 }
@@ -607,6 +789,8 @@ ModelState SpikeNet::state() const {
   st.params = {{"format", kFormat},
                {"format_version", kSpikeNetFormatVersion},
                {"members", static_cast<std::int64_t>(m.nets.size())},
+               {"inputs", m.info.inputs},
+               {"blend", {{"method", m.info.blend}, {"weight", m.info.blend_weight}}},
                {"architecture", m.info.architecture},
                {"architecture_shape", m.arch().to_json()},
                {"sample_rate_hz", m.info.sample_rate_hz},
@@ -647,9 +831,9 @@ SpikeNet SpikeNet::from_state(const ModelState& st, const std::string& source) {
   if (!p.is_object() || !p.contains("format_version") || !p["format_version"].is_number_integer())
     fail("missing or malformed metadata", "params.format_version");
   const std::int64_t version = p["format_version"];
-  if (version != 1 && version != kSpikeNetFormatVersion)
+  if (version < 1 || version > kSpikeNetFormatVersion)
     fail("unsupported spike model format version", "params.format_version",
-         "1 or " + std::to_string(kSpikeNetFormatVersion), std::to_string(version));
+         "1 to " + std::to_string(kSpikeNetFormatVersion), std::to_string(version));
   SpikeNet model;
   model.impl_ = std::make_shared<Impl>();
   auto& m = *model.impl_;
@@ -664,6 +848,21 @@ SpikeNet SpikeNet::from_state(const ModelState& st, const std::string& source) {
     field = "params.architecture_shape";
     const SpikeArch a = SpikeArch::from_json(p.at("architecture_shape"));
     if (!a.valid()) fail("invalid network shape", field);
+    field = "params.inputs";
+    // Versions 1 and 2 predate the option: ΔF/F alone.
+    m.info.inputs = version >= 3 ? p.at("inputs").get<std::string>() : "dff";
+    if (input_recipes().count(m.info.inputs) == 0) fail("unknown input channels", field, "dff, dff+oasis-ar1 or dff+oasis-ar2", m.info.inputs);
+    field = "params.blend";
+    if (version >= 3) {
+      m.info.blend = p.at("blend").at("method").get<std::string>();
+      m.info.blend_weight = p.at("blend").at("weight").get<double>();
+      blend_order(m.info.blend);
+      if (!(m.info.blend_weight >= 0 && m.info.blend_weight <= 1))
+        fail("blend weight out of range", "params.blend.weight", "0..1", std::to_string(m.info.blend_weight));
+    }
+    if (input_channels(m.info.inputs) != a.in_channels)
+      fail("input channels differ from the network's", "params.architecture_shape.in_channels",
+           std::to_string(input_channels(m.info.inputs)), std::to_string(a.in_channels));
     field = "params.sample_rate_hz";
     m.info.sample_rate_hz = p.at("sample_rate_hz").get<double>();
     if (!(m.info.sample_rate_hz > 0)) fail("frame rate must be positive", field);
@@ -767,19 +966,22 @@ std::vector<double> SpikeNet::predict_trace(std::span<const double> y, double fs
   const double F = m.info.sample_rate_hz;
   const std::vector<double> yr = resample_trace(y, fs, F);
   const auto nr = static_cast<std::int64_t>(yr.size());
-  std::vector<float> padded;
-  padded.reserve(static_cast<std::size_t>(nr + a.window - 1));
-  padded.insert(padded.end(), static_cast<std::size_t>(a.before), static_cast<float>(yr.front()));
-  for (double v : yr) padded.push_back(static_cast<float>(v));
-  padded.insert(padded.end(), static_cast<std::size_t>(a.after()), static_cast<float>(yr.back()));
+  const MatrixF in = spike_net_inputs(yr, F, m.info.inputs);
+  // C × (T + W − 1): each channel with its edge values repeated, as in training.
+  const std::int64_t len = nr + a.window - 1;
+  std::vector<float> padded(static_cast<std::size_t>(a.in_channels * len));
+  for (std::int64_t ch = 0; ch < a.in_channels; ++ch)
+    for (std::int64_t i = 0; i < len; ++i)
+      padded[static_cast<std::size_t>(ch * len + i)] = in(std::clamp<std::int64_t>(i - a.before, 0, nr - 1), ch);
   std::vector<double> pr(static_cast<std::size_t>(nr));
   detail::torch_guard(kComponent, [&] {
     torch::NoGradGuard no_grad;
-    const auto x = torch::from_blob(padded.data(), {1, 1, static_cast<std::int64_t>(padded.size())},
-                                    torch::kFloat32);
+    const auto x = torch::from_blob(padded.data(), {1, a.in_channels, len}, torch::kFloat32);
     const auto out = m.run(x).to(torch::kFloat64).contiguous();
     std::copy_n(out.data_ptr<double>(), nr, pr.begin());
   });
+  if (const std::int64_t order = blend_order(m.info.blend); order > 0 && m.info.blend_weight < 1)
+    pr = blend_predictions(pr, oasis_estimate(yr, F, order), m.info.blend_weight);
   if (F == fs) return pr;
   if (F > fs) return rebin_counts(pr, F, fs, n);  // finer model frames: sum into input frames
   // Coarser model frames: interpolate the rate (spikes/s) at the input frames.
@@ -809,13 +1011,14 @@ MatrixF SpikeNet::predict(const MatrixF& dff, double fs) const {
 
 std::vector<double> SpikeNet::predict_windows(const MatrixF& w) const {
   check(impl_ && !impl_->nets.empty(), ErrorKind::config, {.component = kComponent, .what = "model is not trained"});
-  check(w.cols() == impl_->arch().window, ErrorKind::shape,
-        {.component = kComponent, .what = "window length", .expected = std::to_string(impl_->arch().window),
-         .got = std::to_string(w.cols())});
+  const SpikeArch& a = impl_->arch();
+  check(w.cols() == a.in_channels * a.window, ErrorKind::shape,
+        {.component = kComponent, .what = "window length (channels × frames)",
+         .expected = std::to_string(a.in_channels * a.window), .got = std::to_string(w.cols())});
   std::vector<double> out(static_cast<std::size_t>(w.rows()));
   detail::torch_guard(kComponent, [&] {
     torch::NoGradGuard no_grad;
-    const auto x = to_tensor(w, torch::kCPU).unsqueeze(1);
+    const auto x = to_tensor(w, torch::kCPU).view({w.rows(), a.in_channels, a.window});
     torch::Tensor sum;
     for (const auto& net : impl_->nets) {
       auto p = net->forward(x).clamp_min(0.0);
@@ -964,7 +1167,10 @@ class DeepSpikeInference : public spikes::SpikeInference {
                 {"architecture", info.architecture},
                 {"training_datasets", info.training_datasets},
                 {"format_version", info.format_version},
-                {"members", info.members}};
+                {"members", info.members},
+                {"inputs", info.inputs},
+                {"blend", info.blend},
+                {"blend_weight", info.blend_weight}};
     return res;
   }
   nlohmann::json details() const override { return details_; }

@@ -6,7 +6,9 @@
 // one frame rate and one noise level. A model predicts expected spikes per frame.
 //
 //   input   ΔF/F (fraction) resampled to the model rate F; a window of W = 64 frames around
-//           each frame (32 before, 31 after; edge values repeated at the ends of a trace)
+//           each frame (32 before, 31 after; edge values repeated at the ends of a trace);
+//           optionally (inputs "dff+oasis-ar1|2") a second channel: OASIS's deconvolution of
+//           the same resampled trace, divided by its 99th percentile (spike_net_inputs)
 //   net     Conv1d(1→16, 15) ELU → Conv1d(16→16, 9) ELU → Conv1d(16→8, 5) ELU → Linear(8·38→32)
 //           ELU → Linear(32→1); ~13,000 parameters
 //   target  spike counts rebinned to F and smoothed by a narrow Gaussian (target_smoothing_s,
@@ -37,9 +39,10 @@
 namespace neurodl::nets {
 
 /// Version of the spike-model record (ModelState params) this build writes and reads.
-/// Version 2 holds an ensemble (params.members, arrays member<k>.param.*); version 1 files (one
-/// network, arrays param.*) are still read.
-constexpr std::int64_t kSpikeNetFormatVersion = 2;
+/// Version 3 adds params.inputs (the input channels, SpikeNetOptions::inputs),
+/// architecture_shape.in_channels and params.blend {method, weight} (SpikeNetOptions::blend); version 2 (an ensemble: params.members, arrays
+/// member<k>.param.*) and version 1 (one network, arrays param.*) are still read, as "dff" models.
+constexpr std::int64_t kSpikeNetFormatVersion = 3;
 /// ModelState::model of a spike model file.
 inline constexpr const char* kSpikeNetModel = "spike-net";
 
@@ -106,6 +109,16 @@ struct SpikeNetOptions {
   bool deterministic = true;
   /// Training device: "cpu" (default, reproducible), "auto" or "cuda".
   std::string device = "cpu";
+  /// Input channels (spike_net_inputs): "dff" (ΔF/F alone, default), "dff+oasis-ar1" or
+  /// "dff+oasis-ar2" (ΔF/F and OASIS's deconvolution of the same trace at the model rate, so the
+  /// network can lean on the model-based estimate).
+  std::string inputs = "dff";
+  /// Post-hoc blend with OASIS: "none" (default), "oasis-ar1" or "oasis-ar2". The prediction
+  /// becomes w·deep/sd(deep) + (1 − w)·OASIS/sd(OASIS) (OASIS on the same trace at the model rate,
+  /// shipped defaults; s.d. over the trace), rescaled to the deep prediction's total count; w ∈
+  /// {0, 0.1, …, 1} is chosen after training by the Spikefinder r on the validation tails (the
+  /// mean over traces per dataset, then over datasets; ties to the larger w).
+  std::string blend = "none";
 };
 
 /// The option table of SpikeNetOptions bound to `o` (rate → --fs, noise level → --noise).
@@ -122,7 +135,20 @@ struct SpikeModelInfo {
   std::uint64_t seed = 0;             ///< SpikeNetOptions::seed
   std::string training_command;       ///< the command that reproduces it
   std::int64_t members = 1;           ///< networks in the ensemble
+  std::string inputs = "dff";         ///< input channels (SpikeNetOptions::inputs)
+  std::string blend = "none";         ///< post-hoc blend (SpikeNetOptions::blend)
+  double blend_weight = 1.0;          ///< weight w of the network in the blend (1: none)
 };
+
+/// The input channels of a model with `inputs` (SpikeNetOptions::inputs) for one finite trace y
+/// (T values of ΔF/F already at the model rate `sample_rate_hz`): T × C, channel 0 = y; for
+/// "dff+oasis-ar<p>" channel 1 = spikes::deconvolve_trace of y (AR(p), every parameter estimated,
+/// shipped defaults) divided by its 99th percentile over the trace (its maximum when that is 0;
+/// all zeros when the trace is shorter than 16 frames or OASIS finds nothing), so the channel is
+/// free of units and of calibration errors. Training (on each noisy copy) and predict_trace
+/// build their inputs with this function. Throws ConfigError for an unknown `inputs` (listing
+/// the valid names), a non-positive rate or non-finite values.
+MatrixF spike_net_inputs(std::span<const double> y, double sample_rate_hz, const std::string& inputs);
 
 /// A trained spike-inference network. Copies share the network.
 class SpikeNet {
@@ -140,7 +166,7 @@ class SpikeNet {
   /// Writes the state atomically (io::write_model).
   void save(const std::filesystem::path& path) const;
 
-  /// The state: params {format, format_version, members, architecture, sample_rate_hz,
+  /// The state: params {format, format_version, members, inputs, blend, architecture, sample_rate_hz,
   /// noise_level_pct_per_sqrt_s, training_datasets, neurodl_version, seed, training_command,
   /// options, training}, arrays member<k>.param.<name>/member<k>.buffer.<name> (float64,
   /// size(0) × rest; shapes in params.shapes).
@@ -153,21 +179,23 @@ class SpikeNet {
   ComputeCost cost() const;
   /// Networks in the ensemble (≥ 1).
   std::int64_t members() const;
-  /// Member k (0 ≤ k < members()) as a one-network model sharing its weights and metadata.
+  /// Member k (0 ≤ k < members()) as a one-network model sharing its weights and metadata (the
+  /// blend weight included).
   /// Throws ConfigError for k out of range.
   SpikeNet member(std::int64_t k) const;
 
   /// Expected spikes per frame (T values, ≥ 0) of one finite ΔF/F trace (T ≥ 2 frames) sampled
   /// at `sample_rate_hz`: resampled to the model rate, predicted for all frames at once (each
-  /// network applied as convolutions over the whole trace, max(0, ·), averaged over members),
-  /// then converted back to the input's frames. Throws ConfigError for a non-positive rate or non-finite values.
+  /// network applied as convolutions over the whole trace, max(0, ·), averaged over members,
+  /// blended with OASIS when info().blend says so), then converted back to the input's frames. Throws ConfigError for a non-positive rate or non-finite values.
   std::vector<double> predict_trace(std::span<const double> dff, double sample_rate_hz) const;
   /// predict_trace for every column of `dff` (T × N, trailing NaN padding kept). Throws
   /// ConfigError for NaN inside a column (naming unit and frame).
   MatrixF predict(const MatrixF& dff, double sample_rate_hz) const;
-  /// Predictions for windows (B × W, row b the window around one frame at the model rate) by the
-  /// windowed forward pass used in training (mean over members of max(0, net)); for tests of the
-  /// whole-trace path.
+  /// Predictions for windows (B × C·W, row b the window around one frame at the model rate,
+  /// channel after channel, C = the model's input channels) by the windowed forward pass used in
+  /// training (mean over members of max(0, net); the network alone, without the blend); for
+  /// tests of the whole-trace path.
   std::vector<double> predict_windows(const MatrixF& windows) const;
 
  private:

@@ -17,6 +17,7 @@
 #include "neurodl/io/registry.hpp"
 #include "neurodl/nets/spike_net.hpp"
 #include "neurodl/spikes/dff.hpp"
+#include "neurodl/spikes/oasis.hpp"
 #include "neurodl/spikes/registry.hpp"
 #include "test_support.hpp"
 
@@ -61,6 +62,15 @@ nets::SpikeNetOptions quick_options(double fs, double noise) {
   o.epochs = 3;
   o.noise_copies = 1;
   o.members = 1;
+  return o;
+}
+
+/// The smallest configuration that still trains (one epoch over 1,500 windows), for tests of
+/// bookkeeping rather than accuracy.
+nets::SpikeNetOptions tiny_options() {
+  auto o = quick_options(15.0, 5.0);
+  o.windows = 1500;
+  o.epochs = 1;
   return o;
 }
 
@@ -191,9 +201,7 @@ TEST(SpikeNet, TrainingIsDeterministicWithASeed) {
   test::ScratchDir dir;
   const Recording rec = simulate_calcium(dir, 4, 5, 15.0, 1500);
   if (rec.activity.size() == 0) GTEST_SKIP() << "simulator not available";
-  auto o = quick_options(15.0, 5.0);
-  o.windows = 1500;
-  o.epochs = 1;
+  auto o = tiny_options();
   const auto a = SpikeNet::train(to_traces(rec, 2), o).state();
   const auto b = SpikeNet::train(to_traces(rec, 2), o).state();
   EXPECT_TRUE(a.arrays == b.arrays);
@@ -209,9 +217,7 @@ TEST(SpikeNet, EnsembleIsTheMeanOfItsMembers) {
   test::ScratchDir dir;
   const Recording rec = simulate_calcium(dir, 4, 5, 15.0, 1500);
   if (rec.activity.size() == 0) GTEST_SKIP() << "simulator not available";
-  auto o = quick_options(15.0, 5.0);
-  o.windows = 1500;
-  o.epochs = 1;
+  auto o = tiny_options();
   o.target_smoothing_s = 0.05;
   o.target_smoothing_frames = 1.5;  // 0.1 s at 15 Hz, above the floor
   const SpikeNet single = SpikeNet::train(to_traces(rec, 2), o);
@@ -258,6 +264,151 @@ TEST(SpikeNet, EnsembleIsTheMeanOfItsMembers) {
   v1.params.erase("members");
   io::write_model(dir / "v1.h5", v1);
   EXPECT_EQ(SpikeNet::load(dir / "v1.h5").predict_trace(y, 15.0), single.predict_trace(y, 15.0));
+  // The version-2 layout (no params.inputs, no in_channels): a "dff" model, identical predictions.
+  ModelState v2 = ens.state();
+  v2.params["format_version"] = 2;
+  v2.params.erase("inputs");
+  v2.params.erase("blend");
+  v2.params["options"].erase("blend");
+  v2.params["architecture_shape"].erase("in_channels");
+  v2.params["options"].erase("inputs");
+  io::write_model(dir / "v2.h5", v2);
+  const SpikeNet back2 = SpikeNet::load(dir / "v2.h5");
+  EXPECT_EQ(back2.info().format_version, 2);
+  EXPECT_EQ(back2.info().inputs, "dff");
+  EXPECT_EQ(back2.predict_trace(y, 15.0), ens.predict_trace(y, 15.0));
+  EXPECT_EQ(back2.predict_trace(y, 40.0), ens.predict_trace(y, 40.0));
+}
+
+/// The OASIS input channel: OASIS's deconvolution of the trace divided by its 99th percentile,
+/// hence free of the trace's units; zeros where OASIS cannot run; unknown names are refused.
+TEST(SpikeNetInputs, OasisChannelIsTheScaledDeconvolution) {
+  test::ScratchDir dir;
+  const Recording rec = simulate_calcium(dir, 2, 3, 30.0, 1200);
+  if (rec.activity.size() == 0) GTEST_SKIP() << "simulator not available";
+  std::vector<double> y(1200);
+  for (int i = 0; i < 1200; ++i) y[i] = rec.activity(i, 0);
+  const MatrixF plain = nets::spike_net_inputs(y, 30.0, "dff");
+  ASSERT_EQ(plain.cols(), 1);
+  for (int i = 0; i < 1200; ++i) EXPECT_EQ(plain(i, 0), static_cast<float>(y[i]));
+  for (int order : {1, 2}) {
+    const MatrixF x = nets::spike_net_inputs(y, 30.0, "dff+oasis-ar" + std::to_string(order));
+    ASSERT_EQ(x.cols(), 2);
+    spikes::OasisOptions o;
+    o.sample_rate_hz = 30.0;
+    o.ar_order = order;
+    std::vector<double> s(y.size());
+    spikes::deconvolve_trace(y, o, s);
+    std::vector<double> sorted = s;
+    std::sort(sorted.begin(), sorted.end());
+    const double p99 = sorted[static_cast<std::size_t>(std::floor(0.99 * 1199))];
+    ASSERT_GT(p99, 0);
+    for (int i = 0; i < 1200; ++i) {
+      EXPECT_EQ(x(i, 0), static_cast<float>(y[i]));
+      EXPECT_NEAR(x(i, 1), s[i] / p99, 1e-6 * (1 + s[i] / p99)) << order << " " << i;
+    }
+    // ΔF/F in percent instead of a fraction: the same channel (OASIS scales with the data).
+    std::vector<double> y100(y);
+    for (double& v : y100) v *= 100;
+    const MatrixF x100 = nets::spike_net_inputs(y100, 30.0, "dff+oasis-ar" + std::to_string(order));
+    double diff = 0, norm = 0;
+    for (int i = 0; i < 1200; ++i) {
+      diff += std::abs(x100(i, 1) - x(i, 1));
+      norm += std::abs(x(i, 1));
+    }
+    EXPECT_LT(diff, 1e-3 * norm) << order;
+  }
+  const MatrixF shortx = nets::spike_net_inputs(std::vector<double>(10, 0.1), 30.0, "dff+oasis-ar2");
+  EXPECT_EQ(shortx.col(1), Eigen::VectorXf::Zero(10));
+  test::expect_error_naming<ConfigError>([&] { nets::spike_net_inputs(y, 30.0, "oasis"); }, "",
+                                         "one of dff, dff+oasis-ar1, dff+oasis-ar2");
+}
+
+/// A two-channel model: the whole-trace path (which builds the channels from the trace) equals
+/// the windowed forward pass of training on windows of spike_net_inputs, the file records the
+/// inputs and restores identical predictions.
+TEST(SpikeNet, OasisInputModelPredictsFromTheSameChannelsAndSurvivesTheFile) {
+  test::ScratchDir dir;
+  const Recording rec = simulate_calcium(dir, 4, 5, 15.0, 1500);
+  if (rec.activity.size() == 0) GTEST_SKIP() << "simulator not available";
+  auto o = tiny_options();
+  o.inputs = "dff+oasis-ar2";
+  const SpikeNet net = SpikeNet::train(to_traces(rec, 2), o);
+  EXPECT_EQ(net.info().inputs, "dff+oasis-ar2");
+  EXPECT_NE(net.info().architecture.find("-i2"), std::string::npos);
+  EXPECT_EQ(net.training()["x_scale"].size(), 2u);
+  std::vector<double> y(400);
+  for (int i = 0; i < 400; ++i) y[i] = rec.activity(i, 1);
+  const auto p = net.predict_trace(y, 15.0);  // model rate: no resampling
+  const MatrixF in = nets::spike_net_inputs(y, 15.0, "dff+oasis-ar2");
+  MatrixF w(400, 128);
+  for (int i = 0; i < 400; ++i)
+    for (int c = 0; c < 2; ++c)
+      for (int k = 0; k < 64; ++k) w(i, 64 * c + k) = in(std::clamp(i - 32 + k, 0, 399), c);
+  const auto q = net.predict_windows(w);
+  for (int i = 0; i < 400; ++i) EXPECT_NEAR(p[i], q[i], 1e-5 + 1e-4 * std::abs(q[i])) << i;
+  EXPECT_THROW(net.predict_windows(MatrixF::Zero(3, 64)), ShapeError);
+  net.save(dir / "hybrid.h5");
+  const auto st = io::read_model(dir / "hybrid.h5");
+  EXPECT_EQ(st.params["inputs"], "dff+oasis-ar2");
+  EXPECT_EQ(st.params["architecture_shape"]["in_channels"], 2);
+  const SpikeNet back = SpikeNet::load(dir / "hybrid.h5");
+  EXPECT_EQ(back.info().inputs, "dff+oasis-ar2");
+  EXPECT_EQ(back.info().format_version, nets::kSpikeNetFormatVersion);
+  EXPECT_EQ(back.predict_trace(y, 15.0), p);
+  EXPECT_EQ(back.predict_trace(y, 40.0), net.predict_trace(y, 40.0));
+  EXPECT_EQ(back.cost().params(), net.cost().params());
+}
+
+/// The OASIS blend: the weight is chosen on the validation tails from the grid 0, 0.1, …, 1; the
+/// prediction is w·net/sd + (1 − w)·OASIS/sd rescaled to the network's total; the file keeps it.
+TEST(SpikeNet, BlendWithOasisUsesTheStoredWeight) {
+  test::ScratchDir dir;
+  const Recording rec = simulate_calcium(dir, 4, 5, 15.0, 1500);
+  if (rec.activity.size() == 0) GTEST_SKIP() << "simulator not available";
+  auto o = tiny_options();
+  o.blend = "oasis-ar2";
+  const SpikeNet net = SpikeNet::train(to_traces(rec, 2), o);
+  EXPECT_EQ(net.info().blend, "oasis-ar2");
+  const double w = net.info().blend_weight;
+  EXPECT_GE(w, 0.0);
+  EXPECT_LE(w, 1.0);
+  EXPECT_NEAR(w * 10, std::round(w * 10), 1e-9);
+  ASSERT_EQ(net.training()["blend_validation_r"].size(), 11u);
+  EXPECT_EQ(net.training()["blend_validation_tails"], net.training()["traces_used"]);  // one tail each
+  // The same network without the blend, and the blend by hand at the model rate.
+  auto st = net.state();
+  EXPECT_EQ(st.params["blend"]["method"], "oasis-ar2");
+  st.params["blend"]["weight"] = 0.3;
+  io::write_model(dir / "w03.h5", st);
+  st.params["blend"]["weight"] = 1.0;
+  io::write_model(dir / "w1.h5", st);
+  const SpikeNet w03 = SpikeNet::load(dir / "w03.h5"), alone = SpikeNet::load(dir / "w1.h5");
+  std::vector<double> y(600);
+  for (int i = 0; i < 600; ++i) y[i] = rec.activity(i, 2);
+  const auto p = w03.predict_trace(y, 15.0), q = alone.predict_trace(y, 15.0);
+  spikes::OasisOptions oo;
+  oo.sample_rate_hz = 15.0;
+  oo.ar_order = 2;
+  std::vector<double> s(y.size());
+  spikes::deconvolve_trace(y, oo, s);
+  auto sd = [](const std::vector<double>& v) {
+    const double m = std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
+    double q2 = 0;
+    for (double x : v) q2 += (x - m) * (x - m) / static_cast<double>(v.size());
+    return std::sqrt(q2);
+  };
+  std::vector<double> b(y.size());
+  for (std::size_t i = 0; i < y.size(); ++i) b[i] = 0.3 * q[i] / sd(q) + 0.7 * s[i] / sd(s);
+  const double k = std::accumulate(q.begin(), q.end(), 0.0) / std::accumulate(b.begin(), b.end(), 0.0);
+  for (std::size_t i = 0; i < y.size(); ++i) EXPECT_NEAR(p[i], k * b[i], 1e-9 + 1e-6 * p[i]) << i;
+  net.save(dir / "blend.h5");
+  const SpikeNet back = SpikeNet::load(dir / "blend.h5");
+  EXPECT_EQ(back.info().blend_weight, w);
+  EXPECT_EQ(back.predict_trace(y, 15.0), net.predict_trace(y, 15.0));
+  st.params["blend"]["weight"] = 1.5;
+  io::write_model(dir / "bad.h5", st);
+  test::expect_error_naming<IoError>([&] { SpikeNet::load(dir / "bad.h5"); }, dir / "bad.h5", "params.blend.weight");
 }
 
 TEST(SpikeNet, SelectionPicksNearestRateThenNoise) {
@@ -299,7 +450,8 @@ TEST(SpikeNet, ShippedModelsRunThroughTheRegistry) {
   double total_bytes = 0;
   for (const auto& f : files) {
     const auto m = SpikeNet::load(f);
-    EXPECT_EQ(m.info().format_version, nets::kSpikeNetFormatVersion) << f;
+    EXPECT_GE(m.info().format_version, 2) << f;  // version 2 files are read as "dff" models
+    EXPECT_LE(m.info().format_version, nets::kSpikeNetFormatVersion) << f;
     EXPECT_GT(m.info().sample_rate_hz, 0) << f;
     EXPECT_GT(m.info().noise_level, 0) << f;
     EXPECT_FALSE(m.info().training_datasets.empty()) << f;
@@ -333,7 +485,7 @@ TEST(SpikeNet, ShippedModelsRunThroughTheRegistry) {
   EXPECT_EQ(res.units[2].n_frames, 800);
   const auto d = method->details();
   EXPECT_EQ(d["selection"], "automatic");
-  EXPECT_EQ(d["format_version"], nets::kSpikeNetFormatVersion);
+  EXPECT_LE(d["format_version"], nets::kSpikeNetFormatVersion);
 }
 
 TEST(SpikeNet, BadModelFilesGiveOneLineErrorsNamingFileAndField) {
@@ -347,10 +499,15 @@ TEST(SpikeNet, BadModelFilesGiveOneLineErrorsNamingFileAndField) {
   }
   test::expect_error_naming<IoError>([&] { SpikeNet::load(dir / "corrupt.h5"); }, dir / "corrupt.h5", "");
   auto st = t.net.state();
-  st.params["format_version"] = 3;
-  io::write_model(dir / "v3.h5", st);
-  test::expect_error_naming<IoError>([&] { SpikeNet::load(dir / "v3.h5"); }, dir / "v3.h5",
-                                     "params.format_version: unsupported spike model format version (expected 1 or 2, got 3)");
+  st.params["format_version"] = 4;
+  io::write_model(dir / "v4.h5", st);
+  test::expect_error_naming<IoError>([&] { SpikeNet::load(dir / "v4.h5"); }, dir / "v4.h5",
+                                     "params.format_version: unsupported spike model format version (expected 1 to 3, got 4)");
+  st = t.net.state();
+  st.params["inputs"] = "dff+oasis-ar2";  // a one-channel network cannot take two channels
+  io::write_model(dir / "inputs.h5", st);
+  test::expect_error_naming<IoError>([&] { SpikeNet::load(dir / "inputs.h5"); }, dir / "inputs.h5",
+                                     "params.architecture_shape.in_channels: input channels differ");
   st = t.net.state();
   st.params.erase("sample_rate_hz");
   io::write_model(dir / "norate.h5", st);
@@ -365,7 +522,7 @@ TEST(SpikeNet, BadModelFilesGiveOneLineErrorsNamingFileAndField) {
   st.model = "ridge";
   io::write_model(dir / "ridge.h5", st);
   test::expect_error_naming<IoError>([&] { SpikeNet::load(dir / "ridge.h5"); }, dir / "ridge.h5", "not a spike model");
-  for (const char* f : {"missing.h5", "corrupt.h5", "v3.h5", "norate.h5"}) {
+  for (const char* f : {"missing.h5", "corrupt.h5", "v4.h5", "norate.h5", "inputs.h5"}) {
     try {
       SpikeNet::load(dir / f);
     } catch (const Error& e) {
