@@ -21,7 +21,6 @@
 #include <chrono>
 #include <cmath>
 #include <type_traits>
-#include <utility>
 
 #include "neurodl/core/error.hpp"
 #include "neurodl/core/vector_clones.hpp"
@@ -249,28 +248,26 @@ Sweep<T> build_sweep(const Eigen::MatrixXd& g, const Eigen::VectorXd& lambda, do
   };
   if (single) tiles(kMid, sw.mid);
   tiles(kNear, sw.near);
+  sw.mid_rows.assign(static_cast<size_t>(k), 0);
+  sw.near_rows.assign(static_cast<size_t>(k), 0);
+  sw.band_lo = k;
+  for (auto* part : {&sw.mid, &sw.near})
+    for (const auto& t : *part) {
+      auto& rows = part == &sw.mid ? sw.mid_rows : sw.near_rows;
+      std::fill(rows.begin() + t.r0, rows.begin() + t.r0 + t.m.rows(), 1);
+      sw.band_lo = std::min(sw.band_lo, t.c0);
+      sw.band_hi = std::max(sw.band_hi, t.c0 + t.m.cols());
+    }
   return sw;
 }
 
 // out[r0 + i][j] ← Σ_l tile(i, l)·x[c0 + l − x0][j] for every tile (rows of x start at row x0
-// of the band; leading dimensions ldx and ldo, nc columns); `rows` marks the rows written, others
-// are not touched.
+// of the band; leading dimensions ldx and ldo, nc columns); rows no tile covers are not touched.
 void apply_tiles(const std::vector<BandTile>& tiles, const double* x, Index x0, Index ldx,
-                 Index nc, double* out, Index ldo, std::vector<char>& rows) {
-  for (const auto& t : tiles) {
+                 Index nc, double* out, Index ldo) {
+  for (const auto& t : tiles)
     blas::gemm_raw(false, false, t.m.rows(), nc, t.m.cols(), 1.0, t.m.data(), t.m.cols(),
                    x + (t.c0 - x0) * ldx, ldx, 0.0, out + t.r0 * ldo, ldo);
-    std::fill(rows.begin() + t.r0, rows.begin() + t.r0 + t.m.rows(), 1);
-  }
-}
-
-// The rows [lo, hi) of B that the tiles read.
-std::pair<Index, Index> tile_inputs(const std::vector<BandTile>& tiles, Index lo, Index hi) {
-  for (const auto& t : tiles) {
-    lo = std::min(lo, t.c0);
-    hi = std::max(hi, t.c0 + t.m.cols());
-  }
-  return {lo, hi};
 }
 
 // One row i of the sweep over a tile of nc targets: u = 2b∘(t − c + t_mid), h = b∘(G_ii·b + h_near)
@@ -323,45 +320,34 @@ void sweep_fold(const Sweep<T>& sw, const RowMat<T>& coef, const RowMat<T>& tc,
                 const std::vector<double>& yy, RowMat<double>& sse) {
   const Index k = coef.rows(), c = coef.cols(), na = static_cast<Index>(alphas.size());
   const bool has_mid = !sw.mid.empty(), has_near = !sw.near.empty();
-  const auto [lo0, hi0] = tile_inputs(sw.mid, k, 0);
-  const auto [lo, hi] = tile_inputs(sw.near, lo0, hi0);
+  const Index lo = sw.band_lo, hi = sw.band_hi;
   RowMat<double> dd(k, na);  // 1/(λ_i + α_a)
   for (Index i = 0; i < k; ++i)
     for (Index a = 0; a < na; ++a) dd(i, a) = 1.0 / (lambda(i) + alphas[static_cast<size_t>(a)]);
   constexpr Index kCols = 256;
-  const Index n_tiles = (c + kCols - 1) / kCols;
-  {
-    std::vector<double> acc(static_cast<size_t>(na * kCols)), work(2 * kCols);
-    std::vector<char> mid_rows, near_rows;
-    RowMat<double> bd, tm, hn;
-    if (has_mid) tm.resize(k, kCols);
-    if (has_near) hn.resize(k, kCols);
-    if (hi > lo) bd.resize(hi - lo, kCols);
-    for (Index tile = 0; tile < n_tiles; ++tile) {
-      const Index j0 = tile * kCols, nc = std::min(kCols, c - j0);
-      for (Index i = lo; i < hi; ++i)
-        for (Index j = 0; j < nc; ++j) bd(i - lo, j) = static_cast<double>(coef(i, j0 + j));
-      if (has_mid) {
-        mid_rows.assign(static_cast<size_t>(k), 0);
-        apply_tiles(sw.mid, bd.data(), lo, kCols, nc, tm.data(), kCols, mid_rows);
-      }
-      if (has_near) {
-        near_rows.assign(static_cast<size_t>(k), 0);
-        apply_tiles(sw.near, bd.data(), lo, kCols, nc, hn.data(), kCols, near_rows);
-      }
-      std::fill(acc.begin(), acc.end(), 0.0);
-      for (Index i = 0; i < k; ++i) {
-        const auto r = static_cast<size_t>(i);
-        sweep_row(coef.data() + i * c + j0, tc.data() + i * c + j0,
-                  has_mid && mid_rows[r] ? tm.data() + i * kCols : nullptr,
-                  has_near && near_rows[r] ? hn.data() + i * kCols : nullptr, sw.g_diag(i), nc,
-                  dd.data() + i * na, na, acc.data(), kCols, work.data());
-      }
-      for (Index a = 0; a < na; ++a)
-        for (Index j = 0; j < nc; ++j)
-          sse(a, j0 + j) += std::max(0.0, yy[static_cast<size_t>(j0 + j)] +
-                                              acc[static_cast<size_t>(a * kCols + j)]);
+  std::vector<double> acc(static_cast<size_t>(na * kCols)), work(2 * kCols);
+  RowMat<double> bd, tm, hn;
+  if (has_mid) tm.resize(k, kCols);
+  if (has_near) hn.resize(k, kCols);
+  if (hi > lo) bd.resize(hi - lo, kCols);
+  for (Index j0 = 0; j0 < c; j0 += kCols) {
+    const Index nc = std::min(kCols, c - j0);
+    for (Index i = lo; i < hi; ++i)
+      for (Index j = 0; j < nc; ++j) bd(i - lo, j) = static_cast<double>(coef(i, j0 + j));
+    if (has_mid) apply_tiles(sw.mid, bd.data(), lo, kCols, nc, tm.data(), kCols);
+    if (has_near) apply_tiles(sw.near, bd.data(), lo, kCols, nc, hn.data(), kCols);
+    std::fill(acc.begin(), acc.end(), 0.0);
+    for (Index i = 0; i < k; ++i) {
+      const auto r = static_cast<size_t>(i);
+      sweep_row(coef.data() + i * c + j0, tc.data() + i * c + j0,
+                has_mid && sw.mid_rows[r] ? tm.data() + i * kCols : nullptr,
+                has_near && sw.near_rows[r] ? hn.data() + i * kCols : nullptr, sw.g_diag(i), nc,
+                dd.data() + i * na, na, acc.data(), kCols, work.data());
     }
+    for (Index a = 0; a < na; ++a)
+      for (Index j = 0; j < nc; ++j)
+        sse(a, j0 + j) += std::max(0.0, yy[static_cast<size_t>(j0 + j)] +
+                                            acc[static_cast<size_t>(a * kCols + j)]);
   }
 }
 

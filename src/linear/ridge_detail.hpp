@@ -104,6 +104,8 @@ struct Sweep {
   RowMat<T> far;                ///< K restricted to far pairs (k × k), zero elsewhere
   std::vector<BandTile> mid;    ///< K restricted to mid pairs, float64 tiles
   std::vector<BandTile> near;   ///< G restricted to near off-diagonal pairs, float64 tiles
+  std::vector<char> mid_rows, near_rows;  ///< rows (k) that the mid / near tiles cover
+  Index band_lo = 0, band_hi = 0;         ///< rows [band_lo, band_hi) of B that the tiles read
   Eigen::VectorXd g_diag;       ///< diag(G) (k)
   bool empty() const { return g_diag.size() == 0; }
 };
