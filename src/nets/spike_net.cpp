@@ -1183,7 +1183,8 @@ class DeepSpikeInference : public spikes::SpikeInference {
 
 void register_deep_spike_inference() {
   spikes::register_spike_method(
-      "deep", {"supervised 1-D CNN trained on ground truth (CASCADE-style); the model nearest in "
+      "deep", {"supervised 1-D CNN trained on ground truth (CASCADE-style), blended with OASIS "
+               "where the model stores a blend (the shipped ones: AR(2)); the model nearest in "
                "frame rate and noise level, or --model FILE|FOLDER",
                [] { return std::make_unique<DeepSpikeInference>(); }});
 }
