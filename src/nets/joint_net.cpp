@@ -431,7 +431,7 @@ void JointNet::load_state(const ModelState& st) {
   auto& m = *impl_;
   check(st.model == name(), ErrorKind::io,
         {.component = kComponent, .what = "state is of another model", .expected = name(), .got = st.model});
-  try {
+  detail::load_guard(kComponent, [&] {
     JointNetOptions o;
     apply_options(nets::option_specs(o), st.params.at("options"), kComponent);
     const std::int64_t p = st.params.at("n_features"), q = st.params.at("n_targets");
@@ -454,13 +454,7 @@ void JointNet::load_state(const ModelState& st) {
     if (auto it = st.arrays.find("cv_r2"); it != st.arrays.end()) m.cv_r2 = it->second.row(0).transpose();
     m.loaded_summary = st.params.value("summary", nlohmann::json::object());
     m.loaded_summary["model"] = name();
-  } catch (const nlohmann::json::exception& e) {
-    raise(ErrorKind::io, {.component = kComponent, .what = std::string("bad model parameters: ") + e.what()});
-  } catch (const c10::Error& e) {
-    std::string msg = e.what_without_backtrace();
-    if (auto nl = msg.find('\n'); nl != std::string::npos) msg.resize(nl);
-    raise(ErrorKind::io, {.component = kComponent, .what = "torch: " + msg});
-  }
+  });
 }
 
 }  // namespace neurodl::nets

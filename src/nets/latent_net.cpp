@@ -368,7 +368,7 @@ void LatentNet::load_state(const ModelState& st) {
   const auto c = m.component();
   check(st.model == name(), ErrorKind::io,
         {.component = c, .what = "state is of another model", .expected = name(), .got = st.model});
-  try {
+  detail::load_guard(c, [&] {
     LatentNetOptions o;
     apply_options(nets::option_specs(o, m.arch), st.params.at("options"), c);
     const std::int64_t p = st.params.at("n_features"), q = st.params.at("n_targets"), k = st.params.at("latents");
@@ -382,13 +382,7 @@ void LatentNet::load_state(const ModelState& st) {
     if (auto it = st.arrays.find("latents"); it != st.arrays.end()) m.train_latents = it->second;
     m.loaded_summary = st.params.value("summary", nlohmann::json::object());
     m.loaded_summary["model"] = name();
-  } catch (const nlohmann::json::exception& e) {
-    raise(ErrorKind::io, {.component = c, .what = std::string("bad model parameters: ") + e.what()});
-  } catch (const c10::Error& e) {
-    std::string msg = e.what_without_backtrace();
-    if (auto nl = msg.find('\n'); nl != std::string::npos) msg.resize(nl);
-    raise(ErrorKind::io, {.component = c, .what = "torch: " + msg});
-  }
+  });
 }
 
 LatentCurve bottleneck_sweep(const MatrixF& x, const MatrixF& y, const std::vector<std::int64_t>& ks,

@@ -155,9 +155,7 @@ void load_checkpoint(const std::string& path, Net& net, torch::optim::Optimizer&
     archive.read("state", text);
     st.from_json(nlohmann::json::parse(text.toStringRef()));
   } catch (const c10::Error& e) {
-    std::string msg = e.what_without_backtrace();
-    if (auto nl = msg.find('\n'); nl != std::string::npos) msg.resize(nl);
-    raise(ErrorKind::io, {.component = kComponent, .what = "cannot resume from checkpoint: " + msg,
+    raise(ErrorKind::io, {.component = kComponent, .what = "cannot resume from checkpoint: " + detail::torch_message(e),
                           .file = path});
   } catch (const nlohmann::json::exception& e) {
     raise(ErrorKind::io, {.component = kComponent, .what = std::string("corrupt checkpoint state: ") + e.what(),
