@@ -856,7 +856,8 @@ SpikeNet SpikeNet::from_state(const ModelState& st, const std::string& source) {
     if (version >= 3) {
       m.info.blend = p.at("blend").at("method").get<std::string>();
       m.info.blend_weight = p.at("blend").at("weight").get<double>();
-      blend_order(m.info.blend);
+      if (m.info.blend != "none" && m.info.blend != "oasis-ar1" && m.info.blend != "oasis-ar2")
+        fail("unknown blend", "params.blend.method", "none, oasis-ar1 or oasis-ar2", m.info.blend);
       if (!(m.info.blend_weight >= 0 && m.info.blend_weight <= 1))
         fail("blend weight out of range", "params.blend.weight", "0..1", std::to_string(m.info.blend_weight));
     }

@@ -409,6 +409,15 @@ TEST(SpikeNet, BlendWithOasisUsesTheStoredWeight) {
   st.params["blend"]["weight"] = 1.5;
   io::write_model(dir / "bad.h5", st);
   test::expect_error_naming<IoError>([&] { SpikeNet::load(dir / "bad.h5"); }, dir / "bad.h5", "params.blend.weight");
+  // Unknown blend names: in the options (before any training) and in a file.
+  o.blend = "oasis";
+  test::expect_error_naming<ConfigError>([&] { SpikeNet::train(to_traces(rec, 2), o); }, "",
+                                         "one of none, oasis-ar1, oasis-ar2");
+  st.params["blend"]["weight"] = 0.5;
+  st.params["blend"]["method"] = "oasis";
+  io::write_model(dir / "bad_method.h5", st);
+  test::expect_error_naming<IoError>([&] { SpikeNet::load(dir / "bad_method.h5"); }, dir / "bad_method.h5",
+                                     "params.blend.method");
 }
 
 TEST(SpikeNet, SelectionPicksNearestRateThenNoise) {
