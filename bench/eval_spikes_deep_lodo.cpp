@@ -24,8 +24,9 @@
 // rebinned counts with the Spikefinder metric at the model rate; the mean over traces per
 // training dataset, then over datasets, is written as one row "inner-deep" (and "inner-deep-e1"
 // for member 0 alone) per fold. The options inputs (e.g. --set inputs=dff+oasis-ar1) and blend
-// (--set blend=oasis-ar2; stderr shows the weight each fold's model chose) score the hybrid
-// recipes the same way.
+// (--set blend=oasis-ar2; stderr shows the weight each fold's model chose), align (--set
+// align=oasis-ar2; stderr lists the delay applied to every held-out trace, ms) and
+// synthetic_copies score the other recipes the same way.
 
 #include <algorithm>
 #include <cmath>
@@ -193,11 +194,14 @@ int main(int argc, char** argv) {
                      o.sample_rate_hz, o.sample_rate_hz, o.noise_level, inner_score(model.member(0), train, o));
       std::fprintf(stderr, "%s: inner validation r %.4f\n", held.c_str(), inner);
     }
+    std::string delays;
     for (std::size_t k = 0; k < test.size(); ++k) {
       const auto& t = test[k];
       std::vector<double> y(t.dff.begin(), t.dff.end());
-      double bias = 0;
-      const double r_deep = score(t.spikes, model.predict_trace(y, t.sample_rate_hz), t.sample_rate_hz, &bias);
+      double bias = 0, delay = 0;
+      const double r_deep = score(t.spikes, model.predict_trace(y, t.sample_rate_hz, &delay), t.sample_rate_hz, &bias);
+      delays += ' ';
+      delays += std::to_string(static_cast<int>(std::lround(1000 * delay)));
       std::fprintf(out, "%s\t%zu\t%.4g\t%.4g\tdeep\t%.4g\t%.4g\t%.6f\t%.5g\n", held.c_str(), k,
                    t.sample_rate_hz, nus[k], o.sample_rate_hz, o.noise_level, r_deep, bias);
       // Smaller ensembles: the mean of the first e members' predictions.
@@ -221,6 +225,7 @@ int main(int argc, char** argv) {
                      t.sample_rate_hz, nus[k], order, r, bias);
       }
     }
+    if (model.info().align != "none") std::fprintf(stderr, "%s: alignment delays (ms):%s\n", held.c_str(), delays.c_str());
     std::fflush(out);
   }
   std::fclose(out);

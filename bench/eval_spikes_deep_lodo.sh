@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Leave-one-dataset-out scores of the deep spike model next to OASIS AR(1)/AR(2) on the real
 # ground truth (docs/spikes.md, "Deep model: results on real data"). Reads ../shared/data in
-# place. Two processes (one core each) split the 12 held-out datasets; ~10 min on 2 cores with
+# place. Two processes (one core each) split the 12 held-out datasets; ~6 min on 2 cores with
 # the default 2-member ensembles.
 #   bench/eval_spikes_deep_lodo.sh [BUILD_DIR] [DATA_DIR]   (BUILD_DIR configured with
 #                                   -DNEURODL_BUILD_BENCH=ON and LibTorch; default build-bench)

@@ -24,6 +24,7 @@
 #include "neurodl/io/model_file.hpp"
 #include "neurodl/io/registry.hpp"
 #include "neurodl/nets/train.hpp"
+#include "neurodl/spikes/align.hpp"
 #include "neurodl/spikes/dff.hpp"
 #include "neurodl/spikes/oasis.hpp"
 #include "neurodl/spikes/registry.hpp"
@@ -202,14 +203,15 @@ std::int64_t oasis_channel_order(const std::string& inputs) {
 
 std::int64_t input_channels(const std::string& inputs) { return oasis_channel_order(inputs) > 0 ? 2 : 1; }
 
-/// AR order of the OASIS estimate blended into the output (SpikeNetOptions::blend; 0: none).
-/// Throws ConfigError listing the valid names for another.
-std::int64_t blend_order(const std::string& blend) {
+/// AR order of the OASIS estimate that the output is blended with or aligned to
+/// (SpikeNetOptions::blend, ::align, named by `field`; 0: none). Throws ConfigError listing the
+/// valid names for another.
+std::int64_t blend_order(const std::string& blend, const char* field = "blend") {
   static const std::map<std::string, std::int64_t> names = {{"none", 0}, {"oasis-ar1", 1}, {"oasis-ar2", 2}};
   const auto it = names.find(blend);
   check(it != names.end(), ErrorKind::config,
-        {.component = kComponent, .what = "unknown blend", .expected = "one of none, oasis-ar1, oasis-ar2",
-         .got = blend, .field = "blend"});
+        {.component = kComponent, .what = "unknown " + std::string(field), .expected = "one of none, oasis-ar1, oasis-ar2",
+         .got = blend, .field = field});
   return it->second;
 }
 
@@ -285,6 +287,42 @@ MatrixF spike_net_inputs(std::span<const double> y, double F, const std::string&
   if (!(scale > 0) || !std::isfinite(scale)) return x;
   for (Eigen::Index t = 0; t < n; ++t) x(t, 1) = static_cast<float>(s[static_cast<std::size_t>(t)] / scale);
   return x;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Synthetic training traces
+// ---------------------------------------------------------------------------------------------
+
+std::vector<double> synthetic_dff(std::span<const double> counts, double F, double noise_level, Rng& rng,
+                                  SyntheticIndicator* drawn) {
+  check_rate(F, "--fs");
+  check(std::isfinite(noise_level) && noise_level >= 0, ErrorKind::config,
+        {.component = kComponent, .what = "noise level must be finite and ≥ 0", .got = std::to_string(noise_level),
+         .field = "--noise"});
+  SyntheticIndicator k;
+  k.rise_s = std::exp(rng.uniform(std::log(0.005), std::log(0.2)));
+  k.decay_s = std::exp(rng.uniform(std::log(0.2), std::log(2.0)));
+  k.amplitude = std::exp(rng.uniform(std::log(0.02), std::log(0.2)));
+  if (drawn != nullptr) *drawn = k;
+  // Unit response r(j) = gd^(j+1) − gr^(j+1) at j ≥ 0 frames after the spike's frame (a rise
+  // shorter than 0.2 frames is instantaneous at this rate), scaled to peak at the amplitude.
+  const double gd = std::exp(-1.0 / (k.decay_s * F));
+  const double gr = std::exp(-1.0 / (std::max(k.rise_s, 0.2 / F) * F));
+  double peak = 0;
+  for (double pd = gd, pr = gr;; pd *= gd, pr *= gr) {
+    if (pd - pr < peak) break;
+    peak = pd - pr;
+  }
+  const double scale = k.amplitude / std::max(peak, 1e-300);
+  const double sd = noise_level * std::sqrt(F) / kNoiseLevelPerSd;
+  std::vector<double> y(counts.size());
+  double cd = 0, cr = 0;  // Σ gd^(t−u) s_u and Σ gr^(t−u) s_u
+  for (std::size_t t = 0; t < counts.size(); ++t) {
+    cd = gd * cd + counts[t];
+    cr = gr * cr + counts[t];
+    y[t] = scale * (gd * cd - gr * cr) + sd * rng.normal();
+  }
+  return y;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -441,6 +479,8 @@ std::vector<OptionSpec> option_specs(SpikeNetOptions& o) {
       {"noise_tolerance", "skip training traces whose noise level exceeds noise × this", "",
        &o.noise_tolerance, 1.0, inf},
       {"noise_copies", "independent noise draws per training trace", "", &o.noise_copies, 1, 100},
+      {"synthetic_copies", "synthetic traces per training trace: its spikes through a random indicator kernel, noise added to the model's level", "",
+       &o.synthetic_copies, 0, 100},
       {"target_smoothing_s", "s.d. of the Gaussian that smooths the target spike counts (its lower bound when target_smoothing_frames > 0)",
        "s", &o.target_smoothing_s, 0, 10},
       {"target_smoothing_frames", "target smoothing in frames of the model rate: s.d. = max(this / fs, target_smoothing_s); 1.5 is CASCADE's rule",
@@ -464,6 +504,10 @@ std::vector<OptionSpec> option_specs(SpikeNetOptions& o) {
        "", &o.inputs, -inf, inf, {"dff", "dff+oasis-ar1", "dff+oasis-ar2"}},
       {"blend", "blend the prediction with OASIS's, the weight chosen on the validation tails", "",
        &o.blend, -inf, inf, {"none", "oasis-ar1", "oasis-ar2"}},
+      {"align", "shift the prediction of each trace to the lag at which it best matches OASIS's", "",
+       &o.align, -inf, inf, {"none", "oasis-ar1", "oasis-ar2"}},
+      {"align_max_delay_s", "largest delay of the alignment (the network early)", "s", &o.align_max_delay_s, 0, 10},
+      {"align_max_advance_s", "largest advance of the alignment (the network late)", "s", &o.align_max_advance_s, 0, 10},
   };
 }
 
@@ -514,6 +558,7 @@ SpikeNet SpikeNet::train(const std::vector<GroundTruthTrace>& traces, const Spik
   SpikeArch a;
   a.in_channels = input_channels(o.inputs);
   const std::int64_t blend_ar = blend_order(o.blend);
+  blend_order(o.align, "align");  // the same names (throws for another)
   const auto C = static_cast<std::size_t>(a.in_channels);
   const double F = o.sample_rate_hz;
   const double target_nu = o.noise_level;
@@ -531,6 +576,7 @@ SpikeNet SpikeNet::train(const std::vector<GroundTruthTrace>& traces, const Spik
   struct Segment {
     std::size_t dataset;
     std::int64_t begin, n;
+    bool synthetic;  // never validates
   };
   std::vector<Segment> segs;
   std::vector<std::string> datasets;
@@ -579,12 +625,19 @@ SpikeNet SpikeNet::train(const std::vector<GroundTruthTrace>& traces, const Spik
     ++used;
     ++used_per_dataset[tr.dataset];
     Rng rng(o.seed, 1 + k);
-    for (std::int64_t c = 0; c < o.noise_copies; ++c) {
+    for (std::int64_t c = 0; c < o.noise_copies + o.synthetic_copies; ++c) {
       // Rounded to float first: the values the network sees, also the ones OASIS deconvolves.
       std::vector<double> noisy(static_cast<std::size_t>(n));
-      for (std::int64_t t = 0; t < n; ++t)
-        noisy[static_cast<std::size_t>(t)] =
-            static_cast<float>(yr[static_cast<std::size_t>(t)] + sd_add * rng.normal());
+      const bool synthetic = c >= o.noise_copies;
+      if (synthetic) {
+        const std::vector<double> syn = synthetic_dff(counts, F, target_nu, rng);
+        for (std::int64_t t = 0; t < n; ++t)
+          noisy[static_cast<std::size_t>(t)] = static_cast<float>(syn[static_cast<std::size_t>(t)]);
+      } else {
+        for (std::int64_t t = 0; t < n; ++t)
+          noisy[static_cast<std::size_t>(t)] =
+              static_cast<float>(yr[static_cast<std::size_t>(t)] + sd_add * rng.normal());
+      }
       const MatrixF in = spike_net_inputs(noisy, F, o.inputs);
       const auto n_val = static_cast<std::int64_t>(std::floor(o.val_fraction * static_cast<double>(n)));
       if (blend_ar > 0 && c == 0 && n_val >= 64)
@@ -594,7 +647,7 @@ SpikeNet SpikeNet::train(const std::vector<GroundTruthTrace>& traces, const Spik
       };
       for (std::int64_t t = 0; t < a.before; ++t) push_row(0);
       Y.insert(Y.end(), static_cast<std::size_t>(a.before), 0.0f);
-      segs.push_back({d, static_cast<std::int64_t>(Y.size()), n});
+      segs.push_back({d, static_cast<std::int64_t>(Y.size()), n, synthetic});
       for (std::int64_t t = 0; t < n; ++t) {
         push_row(t);
         Y.push_back(static_cast<float>(target[static_cast<std::size_t>(t)]));
@@ -623,6 +676,10 @@ SpikeNet SpikeNet::train(const std::vector<GroundTruthTrace>& traces, const Spik
   for (const auto& sg : segs) {
     const auto n_val = static_cast<std::int64_t>(std::floor(o.val_fraction * static_cast<double>(sg.n)));
     const std::int64_t n_train = n_val > 0 ? std::max<std::int64_t>(0, sg.n - n_val - a.window) : sg.n;
+    if (sg.synthetic) {  // early stopping watches real traces only
+      for (std::int64_t t = 0; t < n_train; ++t) train_pool[sg.dataset].push_back(sg.begin + t);
+      continue;
+    }
     for (std::int64_t t = 0; t < n_train; ++t) train_pool[sg.dataset].push_back(sg.begin + t);
     for (std::int64_t t = sg.n - n_val; t < sg.n; ++t) val_pool.push_back(sg.begin + t);
   }
@@ -717,6 +774,9 @@ SpikeNet SpikeNet::train(const std::vector<GroundTruthTrace>& traces, const Spik
   m.info.inputs = o.inputs;
   m.info.blend = o.blend;
   m.info.blend_weight = 1.0;
+  m.info.align = o.align;
+  m.info.align_max_delay_s = o.align_max_delay_s;
+  m.info.align_max_advance_s = o.align_max_advance_s;
   nlohmann::json blend_scores = nlohmann::json::object();
   if (blend_ar > 0 && !tails.empty()) {
     // The blend weight: the Spikefinder r on the validation tails (mean over each dataset's
@@ -791,6 +851,9 @@ ModelState SpikeNet::state() const {
                {"members", static_cast<std::int64_t>(m.nets.size())},
                {"inputs", m.info.inputs},
                {"blend", {{"method", m.info.blend}, {"weight", m.info.blend_weight}}},
+               {"align", {{"method", m.info.align},
+                          {"max_delay_s", m.info.align_max_delay_s},
+                          {"max_advance_s", m.info.align_max_advance_s}}},
                {"architecture", m.info.architecture},
                {"architecture_shape", m.arch().to_json()},
                {"sample_rate_hz", m.info.sample_rate_hz},
@@ -860,6 +923,19 @@ SpikeNet SpikeNet::from_state(const ModelState& st, const std::string& source) {
         fail("unknown blend", "params.blend.method", "none, oasis-ar1 or oasis-ar2", m.info.blend);
       if (!(m.info.blend_weight >= 0 && m.info.blend_weight <= 1))
         fail("blend weight out of range", "params.blend.weight", "0..1", std::to_string(m.info.blend_weight));
+    }
+    field = "params.align";
+    if (version >= 4) {
+      m.info.align = p.at("align").at("method").get<std::string>();
+      if (m.info.align != "none" && m.info.align != "oasis-ar1" && m.info.align != "oasis-ar2")
+        fail("unknown alignment", "params.align.method", "none, oasis-ar1 or oasis-ar2", m.info.align);
+      for (auto [key, value] : {std::pair{"max_delay_s", &m.info.align_max_delay_s},
+                                std::pair{"max_advance_s", &m.info.align_max_advance_s}}) {
+        field = "params.align.";
+        field += key;
+        *value = p.at("align").at(key).get<double>();
+        if (!(*value >= 0 && *value <= 10)) fail("alignment shift out of range", field, "0..10", std::to_string(*value));
+      }
     }
     if (input_channels(m.info.inputs) != a.in_channels)
       fail("input channels differ from the network's", "params.architecture_shape.in_channels",
@@ -953,7 +1029,7 @@ SpikeNet SpikeNet::member(std::int64_t k) const {
   return one;
 }
 
-std::vector<double> SpikeNet::predict_trace(std::span<const double> y, double fs) const {
+std::vector<double> SpikeNet::predict_trace(std::span<const double> y, double fs, double* delay_s) const {
   check(impl_ && !impl_->nets.empty(), ErrorKind::config, {.component = kComponent, .what = "model is not trained"});
   check_rate(fs, "--fs");
   const auto n = static_cast<std::int64_t>(y.size());
@@ -981,8 +1057,27 @@ std::vector<double> SpikeNet::predict_trace(std::span<const double> y, double fs
     const auto out = m.run(x).to(torch::kFloat64).contiguous();
     std::copy_n(out.data_ptr<double>(), nr, pr.begin());
   });
+  if (delay_s != nullptr) *delay_s = 0.0;
+  // OASIS of the resampled trace, once per AR order that the alignment and the blend need.
+  std::map<std::int64_t, std::vector<double>> oasis;
+  auto oasis_of = [&](std::int64_t order) -> const std::vector<double>& {
+    auto it = oasis.find(order);
+    if (it == oasis.end()) it = oasis.emplace(order, oasis_estimate(yr, F, order)).first;
+    return it->second;
+  };
+  if (const std::int64_t order = blend_order(m.info.align, "align");
+      order > 0 && (m.info.align_max_delay_s > 0 || m.info.align_max_advance_s > 0)) {
+    // Both smoothed by OASIS's output Gaussian, so that the correlation compares rates, not
+    // single frames (the OASIS estimate already is).
+    std::vector<double> smooth = pr;
+    spikes::smooth_spikes(smooth, F, spikes::OasisOptions{}.smoothing_s);
+    const double d = spikes::estimate_delay(smooth, oasis_of(order), m.info.align_max_delay_s * F,
+                                            m.info.align_max_advance_s * F);
+    if (d != 0) pr = spikes::delay_trace(pr, d);
+    if (delay_s != nullptr) *delay_s = d / F;
+  }
   if (const std::int64_t order = blend_order(m.info.blend); order > 0 && m.info.blend_weight < 1)
-    pr = blend_predictions(pr, oasis_estimate(yr, F, order), m.info.blend_weight);
+    pr = blend_predictions(pr, oasis_of(order), m.info.blend_weight);
   if (F == fs) return pr;
   if (F > fs) return rebin_counts(pr, F, fs, n);  // finer model frames: sum into input frames
   // Coarser model frames: interpolate the rate (spikes/s) at the input frames.
@@ -993,18 +1088,20 @@ std::vector<double> SpikeNet::predict_trace(std::span<const double> y, double fs
   return r;
 }
 
-MatrixF SpikeNet::predict(const MatrixF& dff, double fs) const {
+MatrixF SpikeNet::predict(const MatrixF& dff, double fs, std::vector<double>* delays_s) const {
   check(dff.rows() > 0 && dff.cols() > 0, ErrorKind::shape,
         {.component = kComponent, .what = "empty ΔF/F matrix"});
   torch::set_num_threads(std::max(1, num_threads()));
   MatrixF out = MatrixF::Constant(dff.rows(), dff.cols(), std::numeric_limits<float>::quiet_NaN());
+  if (delays_s != nullptr) delays_s->assign(static_cast<std::size_t>(dff.cols()), kNaN);
   for (Eigen::Index j = 0; j < dff.cols(); ++j) {
     const std::vector<double> y = column_prefix(dff, j);
     if (y.empty()) continue;
     check(y.size() >= 2, ErrorKind::shape,
           {.component = kComponent, .what = "trace too short", .expected = ">= 2 frames",
            .got = "unit " + std::to_string(j) + ": " + std::to_string(y.size())});
-    const std::vector<double> p = predict_trace(y, fs);
+    const std::vector<double> p =
+        predict_trace(y, fs, delays_s != nullptr ? &(*delays_s)[static_cast<std::size_t>(j)] : nullptr);
     for (std::size_t t = 0; t < p.size(); ++t) out(static_cast<Eigen::Index>(t), j) = static_cast<float>(p[t]);
   }
   return out;
@@ -1149,7 +1246,8 @@ class DeepSpikeInference : public spikes::SpikeInference {
     const SpikeNet& net = bank[pick];
 
     spikes::DeconvolveResult res;
-    res.spikes = net.predict(dff, fs);
+    std::vector<double> delays;
+    res.spikes = net.predict(dff, fs, &delays);
     for (std::size_t j = 0; j < cols.size(); ++j) {
       spikes::UnitFit u;
       u.n_frames = static_cast<std::int64_t>(cols[j].size());
@@ -1171,7 +1269,16 @@ class DeepSpikeInference : public spikes::SpikeInference {
                 {"members", info.members},
                 {"inputs", info.inputs},
                 {"blend", info.blend},
-                {"blend_weight", info.blend_weight}};
+                {"blend_weight", info.blend_weight},
+                {"align", info.align},
+                {"align_max_delay_s", info.align_max_delay_s},
+                {"align_max_advance_s", info.align_max_advance_s}};
+    if (info.align != "none") {
+      // Per unit, the delay applied to the network's prediction (s; null for an empty unit).
+      nlohmann::json d = nlohmann::json::array();
+      for (double v : delays) d.push_back(std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr));
+      details_["align_delay_s"] = d;
+    }
     return res;
   }
   nlohmann::json details() const override { return details_; }

@@ -49,10 +49,17 @@ if [ -d "$GT" ]; then
   expect_ok "train-spikes tiny" "$NEURODL" train-spikes --data "$GT" --exclude "$others" --fs 15 \
     --noise 2 --windows 2000 --epochs 1 -o "$TMP/m.h5" --json "$TMP/m.json" --quiet
   grep -q '"training_datasets": \[' "$TMP/m.json" && grep -q '"DS23"' "$TMP/m.json" && \
-    grep -q '"format_version": 3' "$TMP/m.json" && grep -q '"members": 2' "$TMP/m.json" && \
+    grep -q '"format_version": 4' "$TMP/m.json" && grep -q '"members": 2' "$TMP/m.json" && \
     grep -q '"inputs": "dff"' "$TMP/m.json" && pass || fail "train-spikes metadata: $(head -c 600 "$TMP/m.json")"
   expect_ok "deconvolve with the trained model" "$NEURODL" deconvolve "$IN" --fs 30 --method deep \
     --model "$TMP/m.h5" -o "$TMP/m.npy" --quiet
+  # A model aligned to OASIS reports the delay it applied to every unit.
+  expect_ok "train-spikes aligned" "$NEURODL" train-spikes --data "$GT" --exclude "$others" --fs 15 \
+    --noise 2 --windows 2000 --epochs 1 --synthetic-copies 1 --align oasis-ar2 -o "$TMP/a.h5" --quiet
+  expect_ok "deconvolve aligned" "$NEURODL" deconvolve "$IN" --fs 30 --method deep \
+    --model "$TMP/a.h5" -o "$TMP/a.npy" --json "$TMP/a.json" --quiet
+  grep -q '"align": "oasis-ar2"' "$TMP/a.json" && grep -q '"align_delay_s": \[' "$TMP/a.json" && pass || \
+    fail "aligned deconvolve JSON: $(head -c 600 "$TMP/a.json")"
 else
   echo "SKIP (part): no ground truth under $DATA"
 fi

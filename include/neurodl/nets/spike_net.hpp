@@ -33,16 +33,19 @@
 #include "neurodl/core/matrix.hpp"
 #include "neurodl/core/model.hpp"
 #include "neurodl/core/options.hpp"
+#include "neurodl/core/random.hpp"
 #include "neurodl/core/recording.hpp"
 #include "neurodl/nets/compute.hpp"
 
 namespace neurodl::nets {
 
 /// Version of the spike-model record (ModelState params) this build writes and reads.
+/// Version 4 adds params.align {method, max_delay_s, max_advance_s} (SpikeNetOptions::align; versions 1–3 read
+/// as "none").
 /// Version 3 adds params.inputs (the input channels, SpikeNetOptions::inputs),
 /// architecture_shape.in_channels and params.blend {method, weight} (SpikeNetOptions::blend); version 2 (an ensemble: params.members, arrays
 /// member<k>.param.*) and version 1 (one network, arrays param.*) are still read, as "dff" models.
-constexpr std::int64_t kSpikeNetFormatVersion = 3;
+constexpr std::int64_t kSpikeNetFormatVersion = 4;
 /// ModelState::model of a spike model file.
 inline constexpr const char* kSpikeNetModel = "spike-net";
 
@@ -75,6 +78,11 @@ struct SpikeNetOptions {
   double noise_tolerance = 1.0;
   /// Independent noise draws per training trace. Default 2.
   std::int64_t noise_copies = 2;
+  /// Synthetic copies per training trace: the trace's spike counts (at the model rate) through a
+  /// random double-exponential indicator kernel (rise 5–200 ms, decay 0.2–2 s, 0.02–0.2 ΔF/F per
+  /// spike, log-uniform), white noise at the model's level added; they join the training windows
+  /// of the trace's dataset but never the validation set. Default 0.
+  std::int64_t synthetic_copies = 0;
   /// s.d. [s] of the Gaussian that smooths the target spike counts (its lower bound when
   /// target_smoothing_frames > 0). Default 0.0125 s, chosen by validation on the training
   /// datasets among 0.05, 0.025 and 0.0125 s and CASCADE's rule (docs/spikes.md, "Deep model").
@@ -119,6 +127,18 @@ struct SpikeNetOptions {
   /// {0, 0.1, …, 1} is chosen after training by the Spikefinder r on the validation tails (the
   /// mean over traces per dataset, then over datasets; ties to the larger w).
   std::string blend = "none";
+  /// Timing alignment to OASIS: "none" (default), "oasis-ar1" or "oasis-ar2". Before the blend,
+  /// the network's prediction of each trace is shifted by the lag (spikes::estimate_delay,
+  /// fractional frames) at which it best correlates with OASIS's estimate of the same trace at
+  /// the model rate (both smoothed by OASIS's output Gaussian): a network that places spikes too
+  /// early on an indicator it never saw takes the timing OASIS fits to the trace's own kinetics.
+  std::string align = "none";
+  /// Largest delay of the alignment [s] (the network early). Default 0.1.
+  double align_max_delay_s = 0.1;
+  /// Largest advance of the alignment [s] (the network late). Default 0: OASIS's kernel is causal
+  /// and its estimate lags the truth where the indicator rises more slowly than the fitted model,
+  /// so a network later than OASIS is kept (docs/spikes.md, "Deep model").
+  double align_max_advance_s = 0.0;
 };
 
 /// The option table of SpikeNetOptions bound to `o` (rate → --fs, noise level → --noise).
@@ -138,6 +158,9 @@ struct SpikeModelInfo {
   std::string inputs = "dff";         ///< input channels (SpikeNetOptions::inputs)
   std::string blend = "none";         ///< post-hoc blend (SpikeNetOptions::blend)
   double blend_weight = 1.0;          ///< weight w of the network in the blend (1: none)
+  std::string align = "none";         ///< timing alignment (SpikeNetOptions::align)
+  double align_max_delay_s = 0.1;     ///< its largest delay [s]
+  double align_max_advance_s = 0.0;   ///< its largest advance [s]
 };
 
 /// The input channels of a model with `inputs` (SpikeNetOptions::inputs) for one finite trace y
@@ -149,6 +172,21 @@ struct SpikeModelInfo {
 /// build their inputs with this function. Throws ConfigError for an unknown `inputs` (listing
 /// the valid names), a non-positive rate or non-finite values.
 MatrixF spike_net_inputs(std::span<const double> y, double sample_rate_hz, const std::string& inputs);
+
+/// The indicator drawn for one synthetic training trace (synthetic_dff).
+struct SyntheticIndicator {
+  double rise_s = kNaN;     ///< rise time constant [s], log-uniform in [0.005, 0.2]
+  double decay_s = kNaN;    ///< decay time constant [s], log-uniform in [0.2, 2]
+  double amplitude = kNaN;  ///< peak ΔF/F of one spike (fraction), log-uniform in [0.02, 0.2]
+};
+
+/// A synthetic ΔF/F trace for training (SpikeNetOptions::synthetic_copies): spike `counts` per
+/// frame at rate F through a double-exponential kernel (exp(−t/decay) − exp(−t/rise), the spike's
+/// own frame included, scaled to peak at the amplitude; linear in the counts) with rise, decay
+/// and amplitude drawn from `rng` (returned in `drawn`), plus white noise whose CASCADE noise level
+/// is `noise_level` [%·s^-½]. Throws ConfigError for a non-positive rate or a negative level.
+std::vector<double> synthetic_dff(std::span<const double> counts, double sample_rate_hz, double noise_level,
+                                  Rng& rng, SyntheticIndicator* drawn = nullptr);
 
 /// A trained spike-inference network. Copies share the network.
 class SpikeNet {
@@ -166,7 +204,7 @@ class SpikeNet {
   /// Writes the state atomically (io::write_model).
   void save(const std::filesystem::path& path) const;
 
-  /// The state: params {format, format_version, members, inputs, blend, architecture, sample_rate_hz,
+  /// The state: params {format, format_version, members, inputs, blend, align, architecture, sample_rate_hz,
   /// noise_level_pct_per_sqrt_s, training_datasets, neurodl_version, seed, training_command,
   /// options, training}, arrays member<k>.param.<name>/member<k>.buffer.<name> (float64,
   /// size(0) × rest; shapes in params.shapes).
@@ -187,11 +225,16 @@ class SpikeNet {
   /// Expected spikes per frame (T values, ≥ 0) of one finite ΔF/F trace (T ≥ 2 frames) sampled
   /// at `sample_rate_hz`: resampled to the model rate, predicted for all frames at once (each
   /// network applied as convolutions over the whole trace, max(0, ·), averaged over members,
-  /// blended with OASIS when info().blend says so), then converted back to the input's frames. Throws ConfigError for a non-positive rate or non-finite values.
-  std::vector<double> predict_trace(std::span<const double> dff, double sample_rate_hz) const;
-  /// predict_trace for every column of `dff` (T × N, trailing NaN padding kept). Throws
+  /// aligned to OASIS when info().align says so, blended with OASIS when info().blend says so),
+  /// then converted back to the input's frames. `delay_s`, when given, receives the alignment's
+  /// delay [s] (0 without alignment). Throws ConfigError for a non-positive rate or non-finite
+  /// values.
+  std::vector<double> predict_trace(std::span<const double> dff, double sample_rate_hz,
+                                    double* delay_s = nullptr) const;
+  /// predict_trace for every column of `dff` (T × N, trailing NaN padding kept); `delays_s`, when
+  /// given, receives each column's alignment delay [s] (NaN for an empty column). Throws
   /// ConfigError for NaN inside a column (naming unit and frame).
-  MatrixF predict(const MatrixF& dff, double sample_rate_hz) const;
+  MatrixF predict(const MatrixF& dff, double sample_rate_hz, std::vector<double>* delays_s = nullptr) const;
   /// Predictions for windows (B × C·W, row b the window around one frame at the model rate,
   /// channel after channel, C = the model's input channels) by the windowed forward pass used in
   /// training (mean over members of max(0, net); the network alone, without the blend); for

@@ -12,10 +12,12 @@
 
 #include "neurodl/core/error.hpp"
 #include "neurodl/core/filesystem.hpp"  // test_support.hpp uses remove_tree without including it
+#include "neurodl/core/random.hpp"
 #include "neurodl/eval/spikefinder.hpp"
 #include "neurodl/io/model_file.hpp"
 #include "neurodl/io/registry.hpp"
 #include "neurodl/nets/spike_net.hpp"
+#include "neurodl/spikes/align.hpp"
 #include "neurodl/spikes/dff.hpp"
 #include "neurodl/spikes/oasis.hpp"
 #include "neurodl/spikes/registry.hpp"
@@ -269,7 +271,11 @@ TEST(SpikeNet, EnsembleIsTheMeanOfItsMembers) {
   v2.params["format_version"] = 2;
   v2.params.erase("inputs");
   v2.params.erase("blend");
+  v2.params.erase("align");
   v2.params["options"].erase("blend");
+  v2.params["options"].erase("align");
+  v2.params["options"].erase("align_max_delay_s");
+  v2.params["options"].erase("align_max_advance_s");
   v2.params["architecture_shape"].erase("in_channels");
   v2.params["options"].erase("inputs");
   io::write_model(dir / "v2.h5", v2);
@@ -420,6 +426,128 @@ TEST(SpikeNet, BlendWithOasisUsesTheStoredWeight) {
                                      "params.blend.method");
 }
 
+/// The alignment to OASIS: the network's prediction is delayed by spikes::estimate_delay of its
+/// smoothed copy against OASIS's estimate (bounded by align_max_s), before the blend; version-3
+/// files (no params.align) load as "none".
+TEST(SpikeNet, AlignToOasisDelaysThePrediction) {
+  test::ScratchDir dir;
+  const Recording rec = simulate_calcium(dir, 4, 5, 15.0, 1500);
+  if (rec.activity.size() == 0) GTEST_SKIP() << "simulator not available";
+  auto o = tiny_options();
+  o.align = "oasis-ar2";
+  o.align_max_delay_s = 0.3;
+  o.align_max_advance_s = 0.2;
+  const SpikeNet net = SpikeNet::train(to_traces(rec, 2), o);
+  EXPECT_EQ(net.info().align, "oasis-ar2");
+  EXPECT_EQ(net.info().align_max_delay_s, 0.3);
+  EXPECT_EQ(net.info().align_max_advance_s, 0.2);
+  auto st = net.state();
+  EXPECT_EQ(st.params["align"]["method"], "oasis-ar2");
+  st.params["align"]["method"] = "none";
+  io::write_model(dir / "plain.h5", st);
+  const SpikeNet plain = SpikeNet::load(dir / "plain.h5");
+  spikes::OasisOptions oo;
+  oo.sample_rate_hz = 15.0;
+  oo.ar_order = 2;
+  for (int unit : {2, 3}) {
+    std::vector<double> y(900);
+    for (int i = 0; i < 900; ++i) y[i] = rec.activity(i, unit);
+    double delay = -99, none = -99;
+    const auto p = net.predict_trace(y, 15.0, &delay);
+    const auto q = plain.predict_trace(y, 15.0, &none);
+    EXPECT_EQ(none, 0.0);
+    std::vector<double> s(y.size()), smooth = q;
+    spikes::deconvolve_trace(y, oo, s);
+    spikes::smooth_spikes(smooth, 15.0, oo.smoothing_s);
+    const double d = spikes::estimate_delay(smooth, s, 0.3 * 15.0, 0.2 * 15.0);
+    EXPECT_NEAR(delay, d / 15.0, 1e-12);
+    EXPECT_LE(delay, 0.3 + 1e-12);
+    EXPECT_GE(delay, -0.2 - 1e-12);
+    const auto expected = spikes::delay_trace(q, d);
+    for (std::size_t i = 0; i < y.size(); ++i) EXPECT_NEAR(p[i], expected[i], 1e-12 + 1e-9 * p[i]) << i;
+  }
+  // Round trip, the version-3 layout, and a bad method in a file.
+  net.save(dir / "align.h5");
+  std::vector<double> y(600);
+  for (int i = 0; i < 600; ++i) y[i] = rec.activity(i, 1);
+  EXPECT_EQ(SpikeNet::load(dir / "align.h5").predict_trace(y, 15.0), net.predict_trace(y, 15.0));
+  ModelState v3 = net.state();
+  v3.params["format_version"] = 3;
+  v3.params.erase("align");
+  io::write_model(dir / "v3.h5", v3);
+  const SpikeNet back3 = SpikeNet::load(dir / "v3.h5");
+  EXPECT_EQ(back3.info().align, "none");
+  EXPECT_EQ(back3.predict_trace(y, 15.0), plain.predict_trace(y, 15.0));
+  st.params["align"]["method"] = "lag";
+  io::write_model(dir / "bad.h5", st);
+  test::expect_error_naming<IoError>([&] { SpikeNet::load(dir / "bad.h5"); }, dir / "bad.h5", "params.align.method");
+  o.align = "lag";
+  test::expect_error_naming<ConfigError>([&] { SpikeNet::train(to_traces(rec, 2), o); }, "", "align");
+}
+
+/// Synthetic training traces: the drawn indicator lies in the documented ranges, the noise-free
+/// response is the double exponential peaking at the amplitude and linear in the counts, and the
+/// added noise has the requested CASCADE noise level.
+TEST(SpikeNetSynthetic, KernelAmplitudeAndNoiseAreAsDrawn) {
+  const double F = 30.0;
+  std::vector<double> counts(3000, 0.0);
+  counts[100] = 1;
+  counts[1500] = 2;
+  for (std::uint64_t seed = 0; seed < 20; ++seed) {
+    Rng a(seed, 5), b(seed, 5);
+    nets::SyntheticIndicator k;
+    const auto y = nets::synthetic_dff(counts, F, 1e-9, a, &k);  // (practically) noise-free
+    EXPECT_GE(k.rise_s, 0.005);
+    EXPECT_LE(k.rise_s, 0.2);
+    EXPECT_GE(k.decay_s, 0.2);
+    EXPECT_LE(k.decay_s, 2.0);
+    EXPECT_GE(k.amplitude, 0.02);
+    EXPECT_LE(k.amplitude, 0.2);
+    // Independent reference: the continuous-time kernel sampled at j + 1 frames after the
+    // spike's frame, normalised by its maximum over frames.
+    const double rise = std::max(k.rise_s, 0.2 / F);
+    auto h = [&](int j) { return std::exp(-(j + 1) / (k.decay_s * F)) - std::exp(-(j + 1) / (rise * F)); };
+    double peak = 0;
+    for (int j = 0; j < 2000; ++j) peak = std::max(peak, h(j));
+    for (int j = 0; j < 600; ++j) EXPECT_NEAR(y[100 + j], k.amplitude * h(j) / peak, 1e-6) << seed << " " << j;
+    for (int j = 0; j < 100; ++j) EXPECT_NEAR(y[j], 0.0, 1e-6);
+    double top = 0;
+    for (int j = 0; j < 1000; ++j) top = std::max(top, y[100 + j]);
+    EXPECT_NEAR(top, k.amplitude, 1e-6);
+    // Two spikes give twice one spike's response (plus the first spike's tail).
+    EXPECT_NEAR(y[1500 + 3], 2 * k.amplitude * h(3) / peak + k.amplitude * h(1403) / peak, 1e-6);
+    // Noise at the requested level on spike-free frames (same draws of the indicator).
+    const std::vector<double> silent(20000, 0.0);
+    const auto z = nets::synthetic_dff(silent, F, 2.0, b);
+    EXPECT_NEAR(spikes::cascade_noise_level(z, F), 2.0, 0.1) << seed;
+  }
+  Rng r(1, 1);
+  EXPECT_THROW(nets::synthetic_dff(counts, 0.0, 1.0, r), ConfigError);
+  EXPECT_THROW(nets::synthetic_dff(counts, F, -1.0, r), ConfigError);
+}
+
+/// Synthetic copies join the training windows but never the validation set; they change the model.
+TEST(SpikeNetSynthetic, CopiesTrainButNeverValidate) {
+  test::ScratchDir dir;
+  const Recording rec = simulate_calcium(dir, 4, 5, 15.0, 1500);
+  if (rec.activity.size() == 0) GTEST_SKIP() << "simulator not available";
+  auto o = tiny_options();
+  const SpikeNet plain = SpikeNet::train(to_traces(rec, 2), o);
+  o.synthetic_copies = 2;
+  const SpikeNet syn = SpikeNet::train(to_traces(rec, 2), o);
+  const auto& tp = plain.training();
+  const auto& ts = syn.training();
+  EXPECT_EQ(ts["frames"].get<std::int64_t>() * o.noise_copies,
+            tp["frames"].get<std::int64_t>() * (o.noise_copies + o.synthetic_copies));
+  EXPECT_EQ(ts["val_windows"], tp["val_windows"]);
+  EXPECT_EQ(syn.state().params["options"]["synthetic_copies"], 2);
+  std::vector<double> y(600);
+  for (int i = 0; i < 600; ++i) y[i] = rec.activity(i, 1);
+  EXPECT_NE(syn.predict_trace(y, 15.0), plain.predict_trace(y, 15.0));
+  // Deterministic: the same options give the same weights.
+  EXPECT_EQ(SpikeNet::train(to_traces(rec, 2), o).predict_trace(y, 15.0), syn.predict_trace(y, 15.0));
+}
+
 TEST(SpikeNet, SelectionPicksNearestRateThenNoise) {
   std::vector<nets::SpikeModelInfo> bank;
   for (double f : {7.5, 15.0, 30.0, 60.0})
@@ -508,10 +636,15 @@ TEST(SpikeNet, BadModelFilesGiveOneLineErrorsNamingFileAndField) {
   }
   test::expect_error_naming<IoError>([&] { SpikeNet::load(dir / "corrupt.h5"); }, dir / "corrupt.h5", "");
   auto st = t.net.state();
-  st.params["format_version"] = 4;
-  io::write_model(dir / "v4.h5", st);
-  test::expect_error_naming<IoError>([&] { SpikeNet::load(dir / "v4.h5"); }, dir / "v4.h5",
-                                     "params.format_version: unsupported spike model format version (expected 1 to 3, got 4)");
+  st.params["format_version"] = 5;
+  io::write_model(dir / "v5.h5", st);
+  test::expect_error_naming<IoError>([&] { SpikeNet::load(dir / "v5.h5"); }, dir / "v5.h5",
+                                     "params.format_version: unsupported spike model format version (expected 1 to 4, got 5)");
+  st = t.net.state();
+  st.params["align"].erase("max_delay_s");
+  io::write_model(dir / "noalign.h5", st);
+  test::expect_error_naming<IoError>([&] { SpikeNet::load(dir / "noalign.h5"); }, dir / "noalign.h5",
+                                     "params.align.max_delay_s");
   st = t.net.state();
   st.params["inputs"] = "dff+oasis-ar2";  // a one-channel network cannot take two channels
   io::write_model(dir / "inputs.h5", st);
