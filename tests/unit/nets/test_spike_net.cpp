@@ -199,10 +199,19 @@ TEST(SpikeNet, FileRoundTripKeepsWeightsAndMetadata) {
   for (int i = 0; i < 300; ++i) EXPECT_NEAR(a[i], b[i], 1e-6);
 }
 
-TEST(SpikeNet, TrainingIsDeterministicWithASeed) {
+/// 4 groups × 5 simulated neurons, 1,500 frames at 15 Hz, for the tests that train tiny models;
+/// skipped where the simulator is not available.
+class SpikeNetTiny : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    rec = simulate_calcium(dir, 4, 5, 15.0, 1500);
+    if (rec.activity.size() == 0) GTEST_SKIP() << "simulator not available";
+  }
   test::ScratchDir dir;
-  const Recording rec = simulate_calcium(dir, 4, 5, 15.0, 1500);
-  if (rec.activity.size() == 0) GTEST_SKIP() << "simulator not available";
+  Recording rec;
+};
+
+TEST_F(SpikeNetTiny, TrainingIsDeterministicWithASeed) {
   auto o = tiny_options();
   const auto a = SpikeNet::train(to_traces(rec, 2), o).state();
   const auto b = SpikeNet::train(to_traces(rec, 2), o).state();
@@ -215,10 +224,7 @@ TEST(SpikeNet, TrainingIsDeterministicWithASeed) {
 /// An ensemble predicts the mean of its members; member 0 is the one-network model of the same
 /// seed; the ensemble survives the file; a version-1 file (one network, arrays param.*) still
 /// loads; the target smoothing follows the frame rate (max(0.05 s, 1.5 frames)).
-TEST(SpikeNet, EnsembleIsTheMeanOfItsMembers) {
-  test::ScratchDir dir;
-  const Recording rec = simulate_calcium(dir, 4, 5, 15.0, 1500);
-  if (rec.activity.size() == 0) GTEST_SKIP() << "simulator not available";
+TEST_F(SpikeNetTiny, EnsembleIsTheMeanOfItsMembers) {
   auto o = tiny_options();
   o.target_smoothing_s = 0.05;
   o.target_smoothing_frames = 1.5;  // 0.1 s at 15 Hz, above the floor
@@ -333,10 +339,7 @@ TEST(SpikeNetInputs, OasisChannelIsTheScaledDeconvolution) {
 /// A two-channel model: the whole-trace path (which builds the channels from the trace) equals
 /// the windowed forward pass of training on windows of spike_net_inputs, the file records the
 /// inputs and restores identical predictions.
-TEST(SpikeNet, OasisInputModelPredictsFromTheSameChannelsAndSurvivesTheFile) {
-  test::ScratchDir dir;
-  const Recording rec = simulate_calcium(dir, 4, 5, 15.0, 1500);
-  if (rec.activity.size() == 0) GTEST_SKIP() << "simulator not available";
+TEST_F(SpikeNetTiny, OasisInputModelPredictsFromTheSameChannelsAndSurvivesTheFile) {
   auto o = tiny_options();
   o.inputs = "dff+oasis-ar2";
   const SpikeNet net = SpikeNet::train(to_traces(rec, 2), o);
@@ -368,10 +371,7 @@ TEST(SpikeNet, OasisInputModelPredictsFromTheSameChannelsAndSurvivesTheFile) {
 
 /// The OASIS blend: the weight is chosen on the validation tails from the grid 0, 0.1, …, 1; the
 /// prediction is w·net/sd + (1 − w)·OASIS/sd rescaled to the network's total; the file keeps it.
-TEST(SpikeNet, BlendWithOasisUsesTheStoredWeight) {
-  test::ScratchDir dir;
-  const Recording rec = simulate_calcium(dir, 4, 5, 15.0, 1500);
-  if (rec.activity.size() == 0) GTEST_SKIP() << "simulator not available";
+TEST_F(SpikeNetTiny, BlendWithOasisUsesTheStoredWeight) {
   auto o = tiny_options();
   o.blend = "oasis-ar2";
   const SpikeNet net = SpikeNet::train(to_traces(rec, 2), o);
@@ -427,12 +427,10 @@ TEST(SpikeNet, BlendWithOasisUsesTheStoredWeight) {
 }
 
 /// The alignment to OASIS: the network's prediction is delayed by spikes::estimate_delay of its
-/// smoothed copy against OASIS's estimate (bounded by align_max_s), before the blend; version-3
+/// smoothed copy against OASIS's estimate (bounded by align_max_delay_s and align_max_advance_s),
+/// before the blend; version-3
 /// files (no params.align) load as "none".
-TEST(SpikeNet, AlignToOasisDelaysThePrediction) {
-  test::ScratchDir dir;
-  const Recording rec = simulate_calcium(dir, 4, 5, 15.0, 1500);
-  if (rec.activity.size() == 0) GTEST_SKIP() << "simulator not available";
+TEST_F(SpikeNetTiny, AlignToOasisDelaysThePrediction) {
   auto o = tiny_options();
   o.align = "oasis-ar2";
   o.align_max_delay_s = 0.3;
@@ -527,10 +525,7 @@ TEST(SpikeNetSynthetic, KernelAmplitudeAndNoiseAreAsDrawn) {
 }
 
 /// Synthetic copies join the training windows but never the validation set; they change the model.
-TEST(SpikeNetSynthetic, CopiesTrainButNeverValidate) {
-  test::ScratchDir dir;
-  const Recording rec = simulate_calcium(dir, 4, 5, 15.0, 1500);
-  if (rec.activity.size() == 0) GTEST_SKIP() << "simulator not available";
+TEST_F(SpikeNetTiny, CopiesTrainButNeverValidate) {
   auto o = tiny_options();
   const SpikeNet plain = SpikeNet::train(to_traces(rec, 2), o);
   o.synthetic_copies = 2;
