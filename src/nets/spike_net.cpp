@@ -203,15 +203,19 @@ std::int64_t oasis_channel_order(const std::string& inputs) {
 
 std::int64_t input_channels(const std::string& inputs) { return oasis_channel_order(inputs) > 0 ? 2 : 1; }
 
+/// The values of SpikeNetOptions::blend and ::align with the AR order of their OASIS estimate.
+const std::map<std::string, std::int64_t>& oasis_names() {
+  static const std::map<std::string, std::int64_t> names = {{"none", 0}, {"oasis-ar1", 1}, {"oasis-ar2", 2}};
+  return names;
+}
 /// AR order of the OASIS estimate that the output is blended with or aligned to
 /// (SpikeNetOptions::blend, ::align, named by `field`; 0: none). Throws ConfigError listing the
 /// valid names for another.
-std::int64_t blend_order(const std::string& blend, const char* field = "blend") {
-  static const std::map<std::string, std::int64_t> names = {{"none", 0}, {"oasis-ar1", 1}, {"oasis-ar2", 2}};
-  const auto it = names.find(blend);
-  check(it != names.end(), ErrorKind::config,
+std::int64_t oasis_order(const std::string& name, const char* field = "blend") {
+  const auto it = oasis_names().find(name);
+  check(it != oasis_names().end(), ErrorKind::config,
         {.component = kComponent, .what = "unknown " + std::string(field), .expected = "one of none, oasis-ar1, oasis-ar2",
-         .got = blend, .field = field});
+         .got = name, .field = field});
   return it->second;
 }
 
@@ -557,8 +561,8 @@ SpikeNet SpikeNet::train(const std::vector<GroundTruthTrace>& traces, const Spik
   const auto t0 = std::chrono::steady_clock::now();
   SpikeArch a;
   a.in_channels = input_channels(o.inputs);
-  const std::int64_t blend_ar = blend_order(o.blend);
-  blend_order(o.align, "align");  // the same names (throws for another)
+  const std::int64_t blend_ar = oasis_order(o.blend);
+  oasis_order(o.align, "align");  // the same names (throws for another)
   const auto C = static_cast<std::size_t>(a.in_channels);
   const double F = o.sample_rate_hz;
   const double target_nu = o.noise_level;
@@ -676,11 +680,8 @@ SpikeNet SpikeNet::train(const std::vector<GroundTruthTrace>& traces, const Spik
   for (const auto& sg : segs) {
     const auto n_val = static_cast<std::int64_t>(std::floor(o.val_fraction * static_cast<double>(sg.n)));
     const std::int64_t n_train = n_val > 0 ? std::max<std::int64_t>(0, sg.n - n_val - a.window) : sg.n;
-    if (sg.synthetic) {  // early stopping watches real traces only
-      for (std::int64_t t = 0; t < n_train; ++t) train_pool[sg.dataset].push_back(sg.begin + t);
-      continue;
-    }
     for (std::int64_t t = 0; t < n_train; ++t) train_pool[sg.dataset].push_back(sg.begin + t);
+    if (sg.synthetic) continue;  // early stopping watches real traces only
     for (std::int64_t t = sg.n - n_val; t < sg.n; ++t) val_pool.push_back(sg.begin + t);
   }
   std::vector<std::int64_t> train_rows, val_rows;
@@ -919,7 +920,7 @@ SpikeNet SpikeNet::from_state(const ModelState& st, const std::string& source) {
     if (version >= 3) {
       m.info.blend = p.at("blend").at("method").get<std::string>();
       m.info.blend_weight = p.at("blend").at("weight").get<double>();
-      if (m.info.blend != "none" && m.info.blend != "oasis-ar1" && m.info.blend != "oasis-ar2")
+      if (oasis_names().count(m.info.blend) == 0)
         fail("unknown blend", "params.blend.method", "none, oasis-ar1 or oasis-ar2", m.info.blend);
       if (!(m.info.blend_weight >= 0 && m.info.blend_weight <= 1))
         fail("blend weight out of range", "params.blend.weight", "0..1", std::to_string(m.info.blend_weight));
@@ -927,7 +928,7 @@ SpikeNet SpikeNet::from_state(const ModelState& st, const std::string& source) {
     field = "params.align";
     if (version >= 4) {
       m.info.align = p.at("align").at("method").get<std::string>();
-      if (m.info.align != "none" && m.info.align != "oasis-ar1" && m.info.align != "oasis-ar2")
+      if (oasis_names().count(m.info.align) == 0)
         fail("unknown alignment", "params.align.method", "none, oasis-ar1 or oasis-ar2", m.info.align);
       for (auto [key, value] : {std::pair{"max_delay_s", &m.info.align_max_delay_s},
                                 std::pair{"max_advance_s", &m.info.align_max_advance_s}}) {
@@ -1065,7 +1066,7 @@ std::vector<double> SpikeNet::predict_trace(std::span<const double> y, double fs
     if (it == oasis.end()) it = oasis.emplace(order, oasis_estimate(yr, F, order)).first;
     return it->second;
   };
-  if (const std::int64_t order = blend_order(m.info.align, "align");
+  if (const std::int64_t order = oasis_order(m.info.align, "align");
       order > 0 && (m.info.align_max_delay_s > 0 || m.info.align_max_advance_s > 0)) {
     // Both smoothed by OASIS's output Gaussian, so that the correlation compares rates, not
     // single frames (the OASIS estimate already is).
@@ -1076,7 +1077,7 @@ std::vector<double> SpikeNet::predict_trace(std::span<const double> y, double fs
     if (d != 0) pr = spikes::delay_trace(pr, d);
     if (delay_s != nullptr) *delay_s = d / F;
   }
-  if (const std::int64_t order = blend_order(m.info.blend); order > 0 && m.info.blend_weight < 1)
+  if (const std::int64_t order = oasis_order(m.info.blend); order > 0 && m.info.blend_weight < 1)
     pr = blend_predictions(pr, oasis_of(order), m.info.blend_weight);
   if (F == fs) return pr;
   if (F > fs) return rebin_counts(pr, F, fs, n);  // finer model frames: sum into input frames
