@@ -308,23 +308,40 @@ std::vector<double> synthetic_dff(std::span<const double> counts, double F, doub
   k.decay_s = std::exp(rng.uniform(std::log(0.2), std::log(2.0)));
   k.amplitude = std::exp(rng.uniform(std::log(0.02), std::log(0.2)));
   if (drawn != nullptr) *drawn = k;
-  // Unit response r(j) = gd^(j+1) − gr^(j+1) at j ≥ 0 frames after the spike's frame (a rise
-  // shorter than 0.2 frames is instantaneous at this rate), scaled to peak at the amplitude.
-  const double gd = std::exp(-1.0 / (k.decay_s * F));
-  const double gr = std::exp(-1.0 / (std::max(k.rise_s, 0.2 / F) * F));
+  // Imaging integrates fluorescence over each frame and spikes fall anywhere in it: a spike at
+  // offset φ ∈ [0, 1) into frame u (one uniform draw per frame with spikes) gives frame u + j
+  // the frame average of h(x) = e^(−x/τd) − e^(−x/τr) (x in frames since the spike):
+  //   j = 0:  τd·(1 − e^(−(1−φ)/τd)) − τr·(1 − e^(−(1−φ)/τr))
+  //   j ≥ 1:  c_d·gd^(j−1) − c_r·gr^(j−1),  c = τ·(1 − g)·e^(−(1−φ)/τ),  g = e^(−1/τ).
+  // The tails run as two first-order recursions. Scaled so that a spike at φ = 0 peaks at the
+  // amplitude (over frames).
+  const double td = k.decay_s * F, tr = std::max(k.rise_s * F, 0.05);  // in frames
+  const double gd = std::exp(-1.0 / td), gr = std::exp(-1.0 / tr);
   double peak = 0;
-  for (double pd = gd, pr = gr;; pd *= gd, pr *= gr) {
-    if (pd - pr < peak) break;
-    peak = pd - pr;
+  for (double pd = 1, pr = 1;; pd *= gd, pr *= gr) {  // φ = 0: r(j) = τd(1−gd)·gd^j − τr(1−gr)·gr^j
+    const double v = td * (1 - gd) * pd - tr * (1 - gr) * pr;
+    if (v < peak) break;
+    peak = v;
   }
   const double scale = k.amplitude / std::max(peak, 1e-300);
   const double sd = noise_level * std::sqrt(F) / kNoiseLevelPerSd;
   std::vector<double> y(counts.size());
-  double cd = 0, cr = 0;  // Σ gd^(t−u) s_u and Σ gr^(t−u) s_u
+  double tail_d = 0, tail_r = 0;  // Σ over earlier frames' spikes of c·g^(j−1)
   for (std::size_t t = 0; t < counts.size(); ++t) {
-    cd = gd * cd + counts[t];
-    cr = gr * cr + counts[t];
-    y[t] = scale * (gd * cd - gr * cr) + sd * rng.normal();
+    double now = 0;
+    if (counts[t] != 0) {
+      const double rest = 1 - rng.uniform();  // 1 − φ, in (0, 1]
+      const double ed = std::exp(-rest / td), er = std::exp(-rest / tr);
+      now = counts[t] * (td * (1 - ed) - tr * (1 - er));
+      y[t] = scale * (tail_d - tail_r + now);
+      tail_d = gd * tail_d + counts[t] * td * (1 - gd) * ed;
+      tail_r = gr * tail_r + counts[t] * tr * (1 - gr) * er;
+    } else {
+      y[t] = scale * (tail_d - tail_r);
+      tail_d *= gd;
+      tail_r *= gr;
+    }
+    y[t] += sd * rng.normal();
   }
   return y;
 }

@@ -181,10 +181,12 @@ struct SyntheticIndicator {
 };
 
 /// A synthetic ΔF/F trace for training (SpikeNetOptions::synthetic_copies): spike `counts` per
-/// frame at rate F through a double-exponential kernel (exp(−t/decay) − exp(−t/rise), the spike's
-/// own frame included, scaled to peak at the amplitude; linear in the counts) with rise, decay
-/// and amplitude drawn from `rng` (returned in `drawn`), plus white noise whose CASCADE noise level
-/// is `noise_level` [%·s^-½]. Throws ConfigError for a non-positive rate or a negative level.
+/// frame at rate F through a double-exponential kernel exp(−t/decay) − exp(−t/rise) averaged over
+/// each frame (imaging integrates over the frame), the spikes of a frame at one random offset
+/// within it, scaled so that a spike at the frame's start peaks at the amplitude; linear in the
+/// counts. Rise, decay and amplitude are drawn from `rng` (returned in `drawn`); white noise whose
+/// CASCADE noise level is `noise_level` [%·s^-½] is added. Throws ConfigError for a non-positive
+/// rate or a negative level.
 std::vector<double> synthetic_dff(std::span<const double> counts, double sample_rate_hz, double noise_level,
                                   Rng& rng, SyntheticIndicator* drawn = nullptr);
 

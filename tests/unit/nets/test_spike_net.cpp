@@ -483,15 +483,16 @@ TEST_F(SpikeNetTiny, AlignToOasisDelaysThePrediction) {
   test::expect_error_naming<ConfigError>([&] { SpikeNet::train(to_traces(rec, 2), o); }, "", "align");
 }
 
-/// Synthetic training traces: the drawn indicator lies in the documented ranges, the noise-free
-/// response is the double exponential peaking at the amplitude and linear in the counts, and the
-/// added noise has the requested CASCADE noise level.
+/// Synthetic training traces: the drawn indicator lies in the documented ranges; the noise-free
+/// response of a spike is the frame average of the double exponential from some onset within its
+/// frame (checked against numerical integration), scales with the count and peaks near the
+/// amplitude; the added noise has the requested CASCADE noise level.
 TEST(SpikeNetSynthetic, KernelAmplitudeAndNoiseAreAsDrawn) {
   const double F = 30.0;
   std::vector<double> counts(3000, 0.0);
   counts[100] = 1;
   counts[1500] = 2;
-  for (std::uint64_t seed = 0; seed < 20; ++seed) {
+  for (std::uint64_t seed = 0; seed < 6; ++seed) {
     Rng a(seed, 5), b(seed, 5);
     nets::SyntheticIndicator k;
     const auto y = nets::synthetic_dff(counts, F, 1e-9, a, &k);  // (practically) noise-free
@@ -501,19 +502,45 @@ TEST(SpikeNetSynthetic, KernelAmplitudeAndNoiseAreAsDrawn) {
     EXPECT_LE(k.decay_s, 2.0);
     EXPECT_GE(k.amplitude, 0.02);
     EXPECT_LE(k.amplitude, 0.2);
-    // Independent reference: the continuous-time kernel sampled at j + 1 frames after the
-    // spike's frame, normalised by its maximum over frames.
-    const double rise = std::max(k.rise_s, 0.2 / F);
-    auto h = [&](int j) { return std::exp(-(j + 1) / (k.decay_s * F)) - std::exp(-(j + 1) / (rise * F)); };
+    // Independent reference: h(x) = e^(−x/τd) − e^(−x/τr) (x in frames after a spike at offset φ
+    // into its frame) averaged over each frame by the midpoint rule, scaled so that φ = 0 peaks at
+    // the amplitude.
+    const double td = k.decay_s * F, tr = std::max(k.rise_s * F, 0.05);
+    auto frame_mean = [&](double phi, int j) {
+      const int steps = 100;
+      double sum = 0;
+      for (int i = 0; i < steps; ++i) {
+        const double x = j + (i + 0.5) / steps - phi;
+        if (x > 0) sum += std::exp(-x / td) - std::exp(-x / tr);
+      }
+      return sum / steps;
+    };
     double peak = 0;
-    for (int j = 0; j < 2000; ++j) peak = std::max(peak, h(j));
-    for (int j = 0; j < 600; ++j) EXPECT_NEAR(y[100 + j], k.amplitude * h(j) / peak, 1e-6) << seed << " " << j;
+    for (int j = 0; j < 400; ++j) peak = std::max(peak, frame_mean(0.0, j));
+    const double scale = k.amplitude / peak;
+    // The onset that explains the first spike's response best, on a grid of 1/100 frame.
+    auto misfit = [&](int at, double count, double phi, const std::vector<double>& base) {
+      double worst = 0;
+      for (int j = 0; j < 150; ++j)
+        worst = std::max(worst, std::abs(y[at + j] - base[j] - count * scale * frame_mean(phi, j)));
+      return worst;
+    };
+    const std::vector<double> none(300, 0.0);
+    double best = 1e9, phi1 = 0;
+    for (int i = 0; i < 100; ++i)
+      if (const double m = misfit(100, 1, i / 100.0, none); m < best) best = m, phi1 = i / 100.0;
+    EXPECT_LT(best, 0.02 * k.amplitude) << seed;
     for (int j = 0; j < 100; ++j) EXPECT_NEAR(y[j], 0.0, 1e-6);
     double top = 0;
     for (int j = 0; j < 1000; ++j) top = std::max(top, y[100 + j]);
-    EXPECT_NEAR(top, k.amplitude, 1e-6);
-    // Two spikes give twice one spike's response (plus the first spike's tail).
-    EXPECT_NEAR(y[1500 + 3], 2 * k.amplitude * h(3) / peak + k.amplitude * h(1403) / peak, 1e-6);
+    EXPECT_GT(top, 0.5 * k.amplitude);
+    EXPECT_LT(top, 1.05 * k.amplitude);
+    // Two spikes in one frame: twice a one-spike response, on top of the first spike's tail.
+    std::vector<double> tail(300);
+    for (int j = 0; j < 300; ++j) tail[j] = scale * frame_mean(phi1, 1400 + j);
+    double best2 = 1e9;
+    for (int i = 0; i < 100; ++i) best2 = std::min(best2, misfit(1500, 2, i / 100.0, tail));
+    EXPECT_LT(best2, 0.04 * k.amplitude) << seed;
     // Noise at the requested level on spike-free frames (same draws of the indicator).
     const std::vector<double> silent(20000, 0.0);
     const auto z = nets::synthetic_dff(silent, F, 2.0, b);
