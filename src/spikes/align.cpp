@@ -5,32 +5,23 @@
 #include <string>
 
 #include "neurodl/core/error.hpp"
+#include "neurodl/core/matrix.hpp"
+#include "neurodl/eval/metrics.hpp"
 
 namespace neurodl::spikes {
 namespace {
 
 constexpr const char* kComponent = "spikes.align";
 
-/// Pearson correlation of x(t − L) with r(t) over the frames t with 0 ≤ t − L < T and 0 ≤ t < T;
-/// NaN when either part is constant.
+/// Pearson correlation (eval::pearson_r) of x(t − L) with r(t) over the frames t with
+/// 0 ≤ t − L < T and 0 ≤ t < T; NaN when either part is constant.
 double lagged_correlation(std::span<const double> x, std::span<const double> r, std::int64_t L) {
-  const auto T = static_cast<std::int64_t>(x.size());
-  const std::int64_t t0 = std::max<std::int64_t>(0, L), t1 = std::min(T, T + L);
-  const auto n = static_cast<double>(t1 - t0);
-  double sx = 0, sr = 0;
-  for (std::int64_t t = t0; t < t1; ++t) {
-    sx += x[static_cast<std::size_t>(t - L)];
-    sr += r[static_cast<std::size_t>(t)];
-  }
-  const double mx = sx / n, mr = sr / n;
-  double xx = 0, rr = 0, xr = 0;
-  for (std::int64_t t = t0; t < t1; ++t) {
-    const double a = x[static_cast<std::size_t>(t - L)] - mx, b = r[static_cast<std::size_t>(t)] - mr;
-    xx += a * a;
-    rr += b * b;
-    xr += a * b;
-  }
-  return xx > 0 && rr > 0 ? xr / std::sqrt(xx * rr) : std::nan("");
+  const auto T = static_cast<Eigen::Index>(x.size());
+  const Eigen::Index n = T - std::abs(static_cast<Eigen::Index>(L));
+  const Eigen::Index xs = std::max<Eigen::Index>(0, -L), rs = std::max<Eigen::Index>(0, L);
+  const MatrixD a = Eigen::Map<const Eigen::VectorXd>(x.data() + xs, n);
+  const MatrixD b = Eigen::Map<const Eigen::VectorXd>(r.data() + rs, n);
+  return eval::pearson_r(a, b)(0);
 }
 
 }  // namespace
@@ -57,15 +48,12 @@ double estimate_delay(std::span<const double> x, std::span<const double> referen
   for (std::int64_t L = lo - 1; L <= hi + 1; ++L) c[static_cast<std::size_t>(L - first)] = lagged_correlation(x, reference, L);
   for (std::int64_t L = lo; L <= hi; ++L)
     if (!std::isfinite(c[static_cast<std::size_t>(L - first)])) return 0.0;  // a constant signal: no evidence
-  // The best lag, searched outwards from 0 (0, −1, 1, −2, 2, …) with a strict comparison, so
-  // ties keep the smaller shift.
+  // The best lag; ties keep the smaller shift.
   std::int64_t best = 0;
   double best_c = -2;
-  for (std::int64_t k = 0; k <= 2 * std::max(hi, -lo); ++k) {
-    const std::int64_t L = (k % 2 == 0) ? k / 2 : -(k + 1) / 2;
-    if (L < lo || L > hi) continue;
+  for (std::int64_t L = lo; L <= hi; ++L) {
     const double v = c[static_cast<std::size_t>(L - first)];
-    if (v > best_c) {
+    if (v > best_c || (v == best_c && std::abs(L) < std::abs(best))) {
       best_c = v;
       best = L;
     }
