@@ -7,7 +7,7 @@
 //   trace   one 10,000-frame trace, spikes::oasis() with γ and λ = 0 given (OASIS's oasisAR1 and
 //           Suite2p's oasis_trace do this much), best of 10;
 //   fixed   spikes::deconvolve() on the whole matrix with τ, λ = 0, baseline, σ and the spike
-//           amplitude given and no smoothing (Suite2p's setting: known τ, no sparsity), best of 3;
+//           amplitude given, no smoothing and no lead (Suite2p's setting: known τ, no sparsity), best of 3;
 //   auto    spikes::deconvolve() estimating σ (PSD), γ (autocovariance), λ (noise constraint),
 //           the baseline and the amplitude per unit, default smoothing (the CLI's default).
 // Memory: the input and the output matrix plus O(frames) per thread.
@@ -89,6 +89,7 @@ int main(int argc, char** argv) {
   fixed.noise_sd = 0.1;
   fixed.spike_amplitude = 1;
   fixed.smoothing_s = 0;
+  fixed.lead_frames = 0;  // the sparse solution itself
   spikes::OasisOptions automatic;
   automatic.sample_rate_hz = fs;
   MatrixF sink;

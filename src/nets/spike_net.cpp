@@ -219,15 +219,23 @@ std::int64_t oasis_order(const std::string& name, const char* field = "blend") {
   return it->second;
 }
 
-/// OASIS (AR(order), every parameter estimated, shipped defaults) of y at rate F: expected spikes
-/// per frame, smoothed; zeros when y is shorter than OASIS's 16 frames or OASIS cannot fit it
-/// (e.g. a constant trace).
-std::vector<double> oasis_estimate(std::span<const double> y, double F, std::int64_t order) {
+/// The output smoothing of the OASIS estimate that models read, blend with or align to: the one
+/// every stored model was trained with, fixed so that a change of `deconvolve`'s defaults cannot
+/// change what a stored model predicts.
+constexpr double kModelOasisSmoothingS = 0.08;
+
+/// OASIS (AR(order), every parameter estimated, 0.08 s smoothing, moved `lead_frames` earlier)
+/// of y at rate F: expected spikes per frame; zeros when y is shorter than OASIS's 16 frames or
+/// OASIS cannot fit it (e.g. a constant trace).
+std::vector<double> oasis_estimate(std::span<const double> y, double F, std::int64_t order,
+                                   double lead_frames = 0.0) {
   std::vector<double> s(y.size(), 0.0);
   if (y.size() < 16) return s;
   spikes::OasisOptions o;
   o.sample_rate_hz = F;
   o.ar_order = order;
+  o.smoothing_s = kModelOasisSmoothingS;
+  o.lead_frames = lead_frames;
   try {
     spikes::deconvolve_trace(y, o, s);
   } catch (const Error&) {
@@ -357,13 +365,14 @@ std::int64_t resampled_length(std::int64_t n, double fs_in, double fs_out) {
   return std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(v - 1e-9)));
 }
 
-std::vector<double> resample_trace(std::span<const double> y, double fs_in, double fs_out) {
+std::vector<double> resample_trace(std::span<const double> y, double fs_in, double fs_out,
+                                   bool box) {
   const auto n = static_cast<std::int64_t>(y.size());
   check(n >= 1, ErrorKind::shape, {.component = kComponent, .what = "empty trace"});
   const std::int64_t m = resampled_length(n, fs_in, fs_out);
   if (fs_in == fs_out) return {y.begin(), y.end()};
   std::vector<double> out(static_cast<std::size_t>(m));
-  if (fs_out < fs_in) {
+  if (fs_out < fs_in && box) {
     // Overlap-weighted mean of the input frames [j/fs_in, (j+1)/fs_in) inside output frame k
     // (a box filter against aliasing); the last output frame may be only partly covered.
     const double end = static_cast<double>(n) / fs_in;
@@ -383,7 +392,7 @@ std::vector<double> resample_trace(std::span<const double> y, double fs_in, doub
       out[static_cast<std::size_t>(k)] = w > 0 ? sum / w : y[static_cast<std::size_t>(n - 1)];
     }
   } else {
-    // Linear interpolation between input frame centres (i + ½)/fs_in.
+    // Linear interpolation between input frame centres (i + ½)/fs_in, at the output's.
     for (std::int64_t k = 0; k < m; ++k) {
       const double u = (static_cast<double>(k) + 0.5) / fs_out * fs_in - 0.5;
       if (u <= 0) {
@@ -500,6 +509,8 @@ std::vector<OptionSpec> option_specs(SpikeNetOptions& o) {
       {"noise_tolerance", "skip training traces whose noise level exceeds noise × this", "",
        &o.noise_tolerance, 1.0, inf},
       {"noise_copies", "independent noise draws per training trace", "", &o.noise_copies, 1, 100},
+      {"downsample", "training traces at a higher rate than the model's: box (mean over each model frame) or point (sampled at its centre, as a scanning microscope sees a cell)",
+       "", &o.downsample, -inf, inf, {"box", "point"}},
       {"synthetic_copies", "synthetic traces per training trace: its spikes through a random indicator kernel, noise added to the model's level", "",
        &o.synthetic_copies, 0, 100},
       {"target_smoothing_s", "s.d. of the Gaussian that smooths the target spike counts (its lower bound when target_smoothing_frames > 0)",
@@ -525,6 +536,8 @@ std::vector<OptionSpec> option_specs(SpikeNetOptions& o) {
        "", &o.inputs, -inf, inf, {"dff", "dff+oasis-ar1", "dff+oasis-ar2"}},
       {"blend", "blend the prediction with OASIS's, the weight chosen on the validation tails", "",
        &o.blend, -inf, inf, {"none", "oasis-ar1", "oasis-ar2"}},
+      {"blend_lead_frames", "frames by which the OASIS estimate in the blend is moved earlier (deconvolve --lead-frames)",
+       "frames", &o.blend_lead_frames, -100, 100},
       {"align", "shift the prediction of each trace to the lag at which it best matches OASIS's", "",
        &o.align, -inf, inf, {"none", "oasis-ar1", "oasis-ar2"}},
       {"align_max_delay_s", "largest delay of the alignment (the network early)", "s", &o.align_max_delay_s, 0, 10},
@@ -580,6 +593,9 @@ SpikeNet SpikeNet::train(const std::vector<GroundTruthTrace>& traces, const Spik
   a.in_channels = input_channels(o.inputs);
   const std::int64_t blend_ar = oasis_order(o.blend);
   oasis_order(o.align, "align");  // the same names (throws for another)
+  check(o.downsample == "box" || o.downsample == "point", ErrorKind::config,
+        {.component = kComponent, .what = "unknown downsampling", .expected = "box or point",
+         .got = o.downsample, .field = "downsample"});
   const auto C = static_cast<std::size_t>(a.in_channels);
   const double F = o.sample_rate_hz;
   const double target_nu = o.noise_level;
@@ -623,7 +639,7 @@ SpikeNet SpikeNet::train(const std::vector<GroundTruthTrace>& traces, const Spik
       ++too_short;
       continue;
     }
-    std::vector<double> yr = resample_trace(y, tr.sample_rate_hz, F);
+    std::vector<double> yr = resample_trace(y, tr.sample_rate_hz, F, o.downsample == "box");
     const auto n = static_cast<std::int64_t>(yr.size());
     if (n < 2 * a.window) {
       ++too_short;
@@ -792,6 +808,7 @@ SpikeNet SpikeNet::train(const std::vector<GroundTruthTrace>& traces, const Spik
   m.info.inputs = o.inputs;
   m.info.blend = o.blend;
   m.info.blend_weight = 1.0;
+  m.info.blend_lead_frames = o.blend_lead_frames;
   m.info.align = o.align;
   m.info.align_max_delay_s = o.align_max_delay_s;
   m.info.align_max_advance_s = o.align_max_advance_s;
@@ -802,7 +819,7 @@ SpikeNet SpikeNet::train(const std::vector<GroundTruthTrace>& traces, const Spik
     std::vector<std::vector<double>> deep, oasis;
     for (const auto& t : tails) {
       deep.push_back(model.predict_trace(t.dff, F));  // blend_weight 1: the network alone
-      oasis.push_back(oasis_estimate(t.dff, F, blend_ar));
+      oasis.push_back(oasis_estimate(t.dff, F, blend_ar, o.blend_lead_frames));
     }
     double best = -2;
     for (int i = 10; i >= 0; --i) {
@@ -868,7 +885,9 @@ ModelState SpikeNet::state() const {
                {"format_version", kSpikeNetFormatVersion},
                {"members", static_cast<std::int64_t>(m.nets.size())},
                {"inputs", m.info.inputs},
-               {"blend", {{"method", m.info.blend}, {"weight", m.info.blend_weight}}},
+               {"blend", {{"method", m.info.blend},
+                          {"weight", m.info.blend_weight},
+                          {"oasis_lead_frames", m.info.blend_lead_frames}}},
                {"align", {{"method", m.info.align},
                           {"max_delay_s", m.info.align_max_delay_s},
                           {"max_advance_s", m.info.align_max_advance_s}}},
@@ -941,6 +960,12 @@ SpikeNet SpikeNet::from_state(const ModelState& st, const std::string& source) {
         fail("unknown blend", "params.blend.method", "none, oasis-ar1 or oasis-ar2", m.info.blend);
       if (!(m.info.blend_weight >= 0 && m.info.blend_weight <= 1))
         fail("blend weight out of range", "params.blend.weight", "0..1", std::to_string(m.info.blend_weight));
+    }
+    field = "params.blend.oasis_lead_frames";
+    if (version >= 5) {
+      m.info.blend_lead_frames = p.at("blend").at("oasis_lead_frames").get<double>();
+      if (!(std::abs(m.info.blend_lead_frames) <= 100))
+        fail("blend lead out of range", field, "-100..100", std::to_string(m.info.blend_lead_frames));
     }
     field = "params.align";
     if (version >= 4) {
@@ -1076,11 +1101,12 @@ std::vector<double> SpikeNet::predict_trace(std::span<const double> y, double fs
     std::copy_n(out.data_ptr<double>(), nr, pr.begin());
   });
   if (delay_s != nullptr) *delay_s = 0.0;
-  // OASIS of the resampled trace, once per AR order that the alignment and the blend need.
-  std::map<std::int64_t, std::vector<double>> oasis;
-  auto oasis_of = [&](std::int64_t order) -> const std::vector<double>& {
-    auto it = oasis.find(order);
-    if (it == oasis.end()) it = oasis.emplace(order, oasis_estimate(yr, F, order)).first;
+  // OASIS of the resampled trace, once per AR order and lead that the alignment (no lead) and
+  // the blend need.
+  std::map<std::pair<std::int64_t, double>, std::vector<double>> oasis;
+  auto oasis_of = [&](std::int64_t order, double lead = 0.0) -> const std::vector<double>& {
+    auto it = oasis.find({order, lead});
+    if (it == oasis.end()) it = oasis.emplace(std::pair{order, lead}, oasis_estimate(yr, F, order, lead)).first;
     return it->second;
   };
   if (const std::int64_t order = oasis_order(m.info.align, "align");
@@ -1088,14 +1114,14 @@ std::vector<double> SpikeNet::predict_trace(std::span<const double> y, double fs
     // Both smoothed by OASIS's output Gaussian, so that the correlation compares rates, not
     // single frames (the OASIS estimate already is).
     std::vector<double> smooth = pr;
-    spikes::smooth_spikes(smooth, F, spikes::OasisOptions{}.smoothing_s);
+    spikes::smooth_spikes(smooth, F, kModelOasisSmoothingS);
     const double d = spikes::estimate_delay(smooth, oasis_of(order), m.info.align_max_delay_s * F,
                                             m.info.align_max_advance_s * F);
     if (d != 0) pr = spikes::delay_trace(pr, d);
     if (delay_s != nullptr) *delay_s = d / F;
   }
   if (const std::int64_t order = oasis_order(m.info.blend); order > 0 && m.info.blend_weight < 1)
-    pr = blend_predictions(pr, oasis_of(order), m.info.blend_weight);
+    pr = blend_predictions(pr, oasis_of(order, m.info.blend_lead_frames), m.info.blend_weight);
   if (F == fs) return pr;
   if (F > fs) return rebin_counts(pr, F, fs, n);  // finer model frames: sum into input frames
   // Coarser model frames: interpolate the rate (spikes/s) at the input frames.
@@ -1288,6 +1314,7 @@ class DeepSpikeInference : public spikes::SpikeInference {
                 {"inputs", info.inputs},
                 {"blend", info.blend},
                 {"blend_weight", info.blend_weight},
+                {"blend_lead_frames", info.blend_lead_frames},
                 {"align", info.align},
                 {"align_max_delay_s", info.align_max_delay_s},
                 {"align_max_advance_s", info.align_max_advance_s}};

@@ -900,6 +900,10 @@ std::vector<OptionSpec> option_specs(OasisOptions& o) {
       {.name = "smoothing_s",
        .help = "Gaussian s.d. smoothing the output (expected spikes per frame; 0: none)",
        .unit = "s", .target = &o.smoothing_s, .min = 0, .max = 1e4},
+      {.name = "lead_frames",
+       .help = "frames by which the output is moved earlier (frame integration and the indicator's "
+               "rise make OASIS place spikes late; 0: none)",
+       .unit = "frames", .target = &o.lead_frames, .min = -100, .max = 100},
       {.name = "decay_window_s",
        .help = "span of the autocovariance lags that estimate the time constants",
        .unit = "s", .target = &o.decay_window_s, .min = 1e-3, .max = 1e3},
@@ -1157,6 +1161,9 @@ void check_options(const OasisOptions& o) {
     config_error("baseline must be finite", "finite", num(o.baseline), "ΔF/F", "--baseline");
   if (!(o.smoothing_s >= 0 && std::isfinite(o.smoothing_s)))
     config_error("smoothing must be ≥ 0", ">= 0", num(o.smoothing_s), "s", "--smoothing-s");
+  if (!(std::isfinite(o.lead_frames) && std::abs(o.lead_frames) <= 100))
+    config_error("lead must be finite and at most 100 frames either way", "-100..100",
+                 num(o.lead_frames), "frames", "--lead-frames");
   if (!(o.decay_window_s > 0 && std::isfinite(o.decay_window_s)))
     config_error("autocovariance window must be positive", "> 0", num(o.decay_window_s), "s",
                  "--decay-window-s");
@@ -1167,27 +1174,47 @@ void check_options(const OasisOptions& o) {
 
 namespace {
 
-/// Gaussian smoothing in place (normalised kernel truncated at 4 s.d., reflected at the ends, so
-/// Σx is unchanged). sd in frames; O(T·sd).
-void gaussian_smooth(std::span<double> x, double sd, std::vector<double>& tmp) {
+/// Gaussian smoothing in place, centred `lead` frames earlier: x_out(i) = Σ_t x(t)·k(i − t + lead)
+/// with k a Gaussian of s.d. `sd` frames sampled at the integer offsets, truncated at 4 s.d. and
+/// normalised; sd = 0 with a fractional lead splits each value linearly between the two
+/// neighbouring frames. Mass beyond an end is reflected back (scipy's "reflect"), so Σx is
+/// unchanged. O(T·(sd + |lead|)).
+void gaussian_smooth(std::span<double> x, double sd, std::vector<double>& tmp, double lead = 0.0) {
   const auto T = static_cast<std::int64_t>(x.size());
-  if (!(sd > 0) || T == 0) return;
-  const auto r = std::max<std::int64_t>(1, static_cast<std::int64_t>(4.0 * sd + 0.5));
-  std::vector<double> k(static_cast<std::size_t>(2 * r + 1));
-  double ks = 0;
-  for (std::int64_t j = -r; j <= r; ++j)
-    ks += k[static_cast<std::size_t>(j + r)] = std::exp(-0.5 * static_cast<double>(j * j) / (sd * sd));
-  for (auto& v : k) v /= ks;
+  if ((!(sd > 0) && lead == 0) || T == 0) return;
+  // Offsets j (output frame − input frame) from lo to hi with weights k[j − lo].
+  std::int64_t lo = 0, hi = 0;
+  std::vector<double> k;
+  if (sd > 0) {
+    const double reach = 4.0 * sd;
+    lo = static_cast<std::int64_t>(std::floor(-lead - reach + 0.5));
+    hi = static_cast<std::int64_t>(std::ceil(-lead + reach - 0.5));
+    if (hi < lo) hi = lo;
+    double ks = 0;
+    for (std::int64_t j = lo; j <= hi; ++j) {
+      const double u = (static_cast<double>(j) + lead) / sd;
+      k.push_back(std::exp(-0.5 * u * u));
+      ks += k.back();
+    }
+    for (auto& v : k) v /= ks;
+  } else {
+    lo = static_cast<std::int64_t>(std::floor(-lead));
+    hi = lo + 1;
+    const double frac = -lead - static_cast<double>(lo);  // weight of the later frame
+    k = {1.0 - frac, frac};
+  }
   tmp.assign(x.begin(), x.end());
   std::fill(x.begin(), x.end(), 0.0);
   for (std::int64_t t = 0; t < T; ++t) {
     const double v = tmp[static_cast<std::size_t>(t)];
     if (v == 0) continue;
-    for (std::int64_t j = -r; j <= r; ++j) {
+    for (std::int64_t j = lo; j <= hi; ++j) {
+      const double kj = k[static_cast<std::size_t>(j - lo)];
+      if (kj == 0) continue;
       std::int64_t i = t + j;
       // Reflection about the edges (scipy's "reflect"); repeated for kernels longer than T.
       while (i < 0 || i >= T) i = i < 0 ? -i - 1 : 2 * T - i - 1;
-      x[static_cast<std::size_t>(i)] += v * k[static_cast<std::size_t>(j + r)];
+      x[static_cast<std::size_t>(i)] += v * kj;
     }
   }
 }
@@ -1336,14 +1363,17 @@ std::int64_t constrained_ar1(std::span<const double> y, double g, const SearchSe
 
 }  // namespace
 
-void smooth_spikes(std::span<double> spikes, double sample_rate_hz, double smoothing_s) {
+void smooth_spikes(std::span<double> spikes, double sample_rate_hz, double smoothing_s,
+                   double lead_frames) {
   check(sample_rate_hz > 0 && std::isfinite(sample_rate_hz) && smoothing_s >= 0 &&
-            std::isfinite(smoothing_s),
+            std::isfinite(smoothing_s) && std::isfinite(lead_frames),
         ErrorKind::config,
-        {.component = kComponent, .what = "smoothing needs a positive rate and a width ≥ 0",
-         .got = num(sample_rate_hz) + " Hz, " + num(smoothing_s) + " s"});
+        {.component = kComponent,
+         .what = "smoothing needs a positive rate, a width ≥ 0 and a finite lead",
+         .got = num(sample_rate_hz) + " Hz, " + num(smoothing_s) + " s, " + num(lead_frames) +
+                " frames"});
   std::vector<double> tmp;
-  gaussian_smooth(spikes, smoothing_s * sample_rate_hz, tmp);
+  gaussian_smooth(spikes, smoothing_s * sample_rate_hz, tmp, lead_frames);
 }
 
 namespace {
@@ -1570,8 +1600,9 @@ UnitFit deconvolve_checked(std::span<const double> y, const OasisOptions& o,
     for (std::int64_t i = 0; i < 8; ++i) total += spikes[t + i];
   }
   for (; t < T; ++t) total += spikes[t];
-  // Expected spikes per frame, smoothed: the normalised kernel keeps the count (docs/spikes.md).
-  if (o.smoothing_s > 0) gaussian_smooth(spikes, o.smoothing_s * fs, w.u);
+  // Expected spikes per frame, smoothed and moved lead_frames earlier: the normalised kernel
+  // keeps the count (docs/spikes.md).
+  gaussian_smooth(spikes, o.smoothing_s * fs, w.u, o.lead_frames);
   fit.spike_rate_hz = total / static_cast<double>(T) * fs;
   return fit;
 }

@@ -40,12 +40,14 @@
 namespace neurodl::nets {
 
 /// Version of the spike-model record (ModelState params) this build writes and reads.
+/// Version 5 adds params.blend.oasis_lead_frames (SpikeNetOptions::blend_lead_frames; versions
+/// 3–4 read as 0).
 /// Version 4 adds params.align {method, max_delay_s, max_advance_s} (SpikeNetOptions::align; versions 1–3 read
 /// as "none").
 /// Version 3 adds params.inputs (the input channels, SpikeNetOptions::inputs),
 /// architecture_shape.in_channels and params.blend {method, weight} (SpikeNetOptions::blend); version 2 (an ensemble: params.members, arrays
 /// member<k>.param.*) and version 1 (one network, arrays param.*) are still read, as "dff" models.
-constexpr std::int64_t kSpikeNetFormatVersion = 4;
+constexpr std::int64_t kSpikeNetFormatVersion = 5;
 /// ModelState::model of a spike model file.
 inline constexpr const char* kSpikeNetModel = "spike-net";
 
@@ -83,6 +85,11 @@ struct SpikeNetOptions {
   /// spike, log-uniform), white noise at the model's level added; they join the training windows
   /// of the trace's dataset but never the validation set. Default 0.
   std::int64_t synthetic_copies = 0;
+  /// How training traces recorded faster than the model rate are brought to it: "box" (default:
+  /// the mean over each model frame, resample_trace) or "point" (the value at each model frame's
+  /// centre, interpolated: a scanning microscope samples a cell once per frame rather than
+  /// averaging over the frame). Inference always uses "box".
+  std::string downsample = "box";
   /// s.d. [s] of the Gaussian that smooths the target spike counts (its lower bound when
   /// target_smoothing_frames > 0). Default 0.0125 s, chosen by validation on the training
   /// datasets among 0.05, 0.025 and 0.0125 s and CASCADE's rule (docs/spikes.md, "Deep model").
@@ -127,6 +134,9 @@ struct SpikeNetOptions {
   /// {0, 0.1, …, 1} is chosen after training by the Spikefinder r on the validation tails (the
   /// mean over traces per dataset, then over datasets; ties to the larger w).
   std::string blend = "none";
+  /// Frames (at the model rate) by which the OASIS estimate in the blend is moved earlier, as
+  /// `neurodl deconvolve --lead-frames` does. Default 0.
+  double blend_lead_frames = 0.0;
   /// Timing alignment to OASIS: "none" (default), "oasis-ar1" or "oasis-ar2". Before the blend,
   /// the network's prediction of each trace is shifted by the lag (spikes::estimate_delay,
   /// fractional frames) at which it best correlates with OASIS's estimate of the same trace at
@@ -158,6 +168,7 @@ struct SpikeModelInfo {
   std::string inputs = "dff";         ///< input channels (SpikeNetOptions::inputs)
   std::string blend = "none";         ///< post-hoc blend (SpikeNetOptions::blend)
   double blend_weight = 1.0;          ///< weight w of the network in the blend (1: none)
+  double blend_lead_frames = 0.0;     ///< lead of the OASIS estimate in the blend [frames]
   std::string align = "none";         ///< timing alignment (SpikeNetOptions::align)
   double align_max_delay_s = 0.1;     ///< its largest delay [s]
   double align_max_advance_s = 0.0;   ///< its largest advance [s]
@@ -257,8 +268,11 @@ std::int64_t resampled_length(std::int64_t n, double fs_in, double fs_out);
 /// A signal (ΔF/F) at fs_in resampled to fs_out (resampled_length frames). Frame i covers
 /// [i/fs, (i+1)/fs). Coarser output: the overlap-weighted mean of the input frames it covers
 /// (a box anti-aliasing filter); finer output: linear interpolation between input frame centres
-/// (constant beyond the first and last centre). Equal rates: a copy. O(n + n_out).
-std::vector<double> resample_trace(std::span<const double> y, double fs_in, double fs_out);
+/// (constant beyond the first and last centre); with box = false, coarser output too is the
+/// interpolation at its frame centres (a point sample, no anti-aliasing). Equal rates: a copy.
+/// O(n + n_out).
+std::vector<double> resample_trace(std::span<const double> y, double fs_in, double fs_out,
+                                   bool box = true);
 /// Counts per frame at fs_in as counts per frame at fs_out (n_out frames): each input frame's
 /// count is spread uniformly over its interval and summed over each output frame, so the total
 /// within the common span is kept. O(n + n_out).

@@ -51,9 +51,16 @@ struct OasisOptions {
   double spike_amplitude = kNaN;
   /// s.d. in s of a Gaussian that smooths the calibrated output into "expected spikes per frame,
   /// smoothed" (counts are kept: the kernel is normalised, truncated at 4 s.d., reflected at the
-  /// ends); 0: the sparse deconvolution itself. Default 0.08 s, chosen by leave-one-dataset-out
-  /// on 12 ground-truth datasets (docs/spikes.md).
-  double smoothing_s = 0.08;
+  /// ends); 0: the sparse deconvolution itself. Default 0.06 s, chosen with the lead by
+  /// leave-one-dataset-out on 12 ground-truth datasets (docs/spikes.md).
+  double smoothing_s = 0.06;
+  /// Frames by which the output is moved earlier (applied with the smoothing, as the centre of
+  /// its kernel; fractional values split each spike between neighbouring frames; counts are
+  /// kept). The AR model puts a spike in the first frame that shows its jump, but a frame
+  /// averages its exposure and the indicator rises over tens of ms, so the jump of a spike
+  /// counted in frame t shows mostly in frame t + 1. Default 0.75 frames, chosen by
+  /// leave-one-dataset-out on 12 ground-truth datasets with the smoothing (docs/spikes.md).
+  double lead_frames = 0.75;
   /// Span in s of the autocovariance lags that estimate the time constants (at most 32 lags are
   /// computed: every m-th lag when span·fs > 32; capped at half the trace). Default 3 s: two
   /// decay times of the slowest common indicator (GCaMP6s, τ_d ≈ 1.5 s); docs/spikes.md.
@@ -132,10 +139,13 @@ std::vector<double> estimate_ar(std::span<const double> y, std::int64_t order, d
                                 std::int64_t stride = 1);
 
 /// Smooths expected spikes per frame in place with a normalised Gaussian of s.d. smoothing_s
-/// seconds (truncated at 4 s.d., reflected at the ends: the total count is kept). O(T·s.d.).
-/// spikes: T values at sample_rate_hz. Throws ConfigError for a non-positive rate or a negative
-/// or non-finite width.
-void smooth_spikes(std::span<double> spikes, double sample_rate_hz, double smoothing_s);
+/// seconds centred lead_frames earlier (sampled at whole frames, truncated at 4 s.d., reflected
+/// at the ends: the total count is kept; a width of 0 with a fractional lead splits each value
+/// between the two neighbouring frames). O(T·(s.d. + |lead|)). spikes: T values at
+/// sample_rate_hz. Throws ConfigError for a non-positive rate, a negative or non-finite width or
+/// a non-finite lead.
+void smooth_spikes(std::span<double> spikes, double sample_rate_hz, double smoothing_s,
+                   double lead_frames = 0.0);
 
 /// Deconvolves one finite trace (T ≥ 16 frames) with everything the options leave NaN estimated;
 /// writes expected spikes per frame to `spikes` (T values) and returns the fit.

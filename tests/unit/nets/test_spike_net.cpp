@@ -121,6 +121,18 @@ TEST(SpikeNetResample, KeepsConstantsCountsAndRamps) {
   // Downsampling by 2 averages pairs.
   const auto down = nets::resample_trace(ramp, 10.0, 5.0);
   for (std::size_t k = 0; k < down.size(); ++k) EXPECT_NEAR(down[k], 0.5 * (ramp[2 * k] + ramp[2 * k + 1]), 1e-12);
+  // Downsampling by 3: box averages triples; point takes the middle frame (the centre of the
+  // coarse frame is the centre of its middle fine frame). Squares tell them apart.
+  std::vector<double> sq(60);
+  for (int i = 0; i < 60; ++i) sq[i] = static_cast<double>(i) * i;
+  const auto box3 = nets::resample_trace(sq, 30.0, 10.0), point3 = nets::resample_trace(sq, 30.0, 10.0, false);
+  ASSERT_EQ(point3.size(), 20u);
+  for (std::size_t k = 0; k < 20; ++k) {
+    EXPECT_NEAR(box3[k], (sq[3 * k] + sq[3 * k + 1] + sq[3 * k + 2]) / 3.0, 1e-9) << k;
+    EXPECT_NEAR(point3[k], sq[3 * k + 1], 1e-9) << k;
+  }
+  // Upsampling is the same interpolation either way.
+  EXPECT_EQ(nets::resample_trace(ramp, 10.0, 40.0, false), up);
   // Counts are conserved over the common span, both ways.
   std::vector<double> n(300);
   for (int i = 0; i < 300; ++i) n[i] = (i * 7) % 5 == 0 ? 1.0 : 0.0;
@@ -306,9 +318,11 @@ TEST(SpikeNetInputs, OasisChannelIsTheScaledDeconvolution) {
   for (int order : {1, 2}) {
     const MatrixF x = nets::spike_net_inputs(y, 30.0, "dff+oasis-ar" + std::to_string(order));
     ASSERT_EQ(x.cols(), 2);
-    spikes::OasisOptions o;
+    spikes::OasisOptions o;  // the settings models read OASIS with: 0.08 s smoothing, no lead
     o.sample_rate_hz = 30.0;
     o.ar_order = order;
+    o.smoothing_s = 0.08;
+    o.lead_frames = 0;
     std::vector<double> s(y.size());
     spikes::deconvolve_trace(y, o, s);
     std::vector<double> sorted = s;
@@ -393,21 +407,45 @@ TEST_F(SpikeNetTiny, BlendWithOasisUsesTheStoredWeight) {
   std::vector<double> y(600);
   for (int i = 0; i < 600; ++i) y[i] = rec.activity(i, 2);
   const auto p = w03.predict_trace(y, 15.0), q = alone.predict_trace(y, 15.0);
-  spikes::OasisOptions oo;
-  oo.sample_rate_hz = 15.0;
-  oo.ar_order = 2;
-  std::vector<double> s(y.size());
-  spikes::deconvolve_trace(y, oo, s);
   auto sd = [](const std::vector<double>& v) {
     const double m = std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
     double q2 = 0;
     for (double x : v) q2 += (x - m) * (x - m) / static_cast<double>(v.size());
     return std::sqrt(q2);
   };
-  std::vector<double> b(y.size());
-  for (std::size_t i = 0; i < y.size(); ++i) b[i] = 0.3 * q[i] / sd(q) + 0.7 * s[i] / sd(s);
-  const double k = std::accumulate(q.begin(), q.end(), 0.0) / std::accumulate(b.begin(), b.end(), 0.0);
-  for (std::size_t i = 0; i < y.size(); ++i) EXPECT_NEAR(p[i], k * b[i], 1e-9 + 1e-6 * p[i]) << i;
+  // OASIS as models read it (0.08 s smoothing), moved `lead` frames earlier.
+  auto by_hand = [&](const std::vector<double>& pred, double lead) {
+    spikes::OasisOptions oo;
+    oo.sample_rate_hz = 15.0;
+    oo.ar_order = 2;
+    oo.smoothing_s = 0.08;
+    oo.lead_frames = lead;
+    std::vector<double> s(y.size());
+    spikes::deconvolve_trace(y, oo, s);
+    std::vector<double> b(y.size());
+    for (std::size_t i = 0; i < y.size(); ++i) b[i] = 0.3 * q[i] / sd(q) + 0.7 * s[i] / sd(s);
+    const double k = std::accumulate(q.begin(), q.end(), 0.0) / std::accumulate(b.begin(), b.end(), 0.0);
+    for (std::size_t i = 0; i < y.size(); ++i) EXPECT_NEAR(pred[i], k * b[i], 1e-9 + 1e-6 * pred[i]) << lead << " " << i;
+  };
+  EXPECT_EQ(st.params["blend"]["oasis_lead_frames"], 0.0);
+  by_hand(p, 0.0);
+  // A stored lead moves the OASIS term (format 5); a version-4 file (no lead stored) reads as 0.
+  st.params["blend"]["weight"] = 0.3;
+  st.params["blend"]["oasis_lead_frames"] = 0.75;
+  io::write_model(dir / "lead.h5", st);
+  const SpikeNet lead = SpikeNet::load(dir / "lead.h5");
+  EXPECT_EQ(lead.info().blend_lead_frames, 0.75);
+  by_hand(lead.predict_trace(y, 15.0), 0.75);
+  ModelState v4 = st;
+  v4.params["format_version"] = 4;
+  v4.params["blend"].erase("oasis_lead_frames");
+  io::write_model(dir / "v4.h5", v4);
+  EXPECT_EQ(SpikeNet::load(dir / "v4.h5").predict_trace(y, 15.0), p);
+  st.params["blend"]["oasis_lead_frames"] = 500.0;
+  io::write_model(dir / "bad_lead.h5", st);
+  test::expect_error_naming<IoError>([&] { SpikeNet::load(dir / "bad_lead.h5"); }, dir / "bad_lead.h5",
+                                     "params.blend.oasis_lead_frames");
+  st.params["blend"]["oasis_lead_frames"] = 0.0;
   net.save(dir / "blend.h5");
   const SpikeNet back = SpikeNet::load(dir / "blend.h5");
   EXPECT_EQ(back.info().blend_weight, w);
@@ -419,6 +457,10 @@ TEST_F(SpikeNetTiny, BlendWithOasisUsesTheStoredWeight) {
   o.blend = "oasis";
   test::expect_error_naming<ConfigError>([&] { SpikeNet::train(to_traces(rec, 2), o); }, "",
                                          "one of none, oasis-ar1, oasis-ar2");
+  o.blend = "oasis-ar2";
+  o.downsample = "mean";  // an unknown downsampling, likewise refused before training
+  test::expect_error_naming<ConfigError>([&] { SpikeNet::train(to_traces(rec, 2), o); }, "",
+                                         "box or point");
   st.params["blend"]["weight"] = 0.5;
   st.params["blend"]["method"] = "oasis";
   io::write_model(dir / "bad_method.h5", st);
@@ -444,9 +486,11 @@ TEST_F(SpikeNetTiny, AlignToOasisDelaysThePrediction) {
   st.params["align"]["method"] = "none";
   io::write_model(dir / "plain.h5", st);
   const SpikeNet plain = SpikeNet::load(dir / "plain.h5");
-  spikes::OasisOptions oo;
+  spikes::OasisOptions oo;  // the settings models read OASIS with: 0.08 s smoothing, no lead
   oo.sample_rate_hz = 15.0;
   oo.ar_order = 2;
+  oo.smoothing_s = 0.08;
+  oo.lead_frames = 0;
   for (int unit : {2, 3}) {
     std::vector<double> y(900);
     for (int i = 0; i < 900; ++i) y[i] = rec.activity(i, unit);
@@ -456,7 +500,7 @@ TEST_F(SpikeNetTiny, AlignToOasisDelaysThePrediction) {
     EXPECT_EQ(none, 0.0);
     std::vector<double> s(y.size()), smooth = q;
     spikes::deconvolve_trace(y, oo, s);
-    spikes::smooth_spikes(smooth, 15.0, oo.smoothing_s);
+    spikes::smooth_spikes(smooth, 15.0, 0.08);
     const double d = spikes::estimate_delay(smooth, s, 0.3 * 15.0, 0.2 * 15.0);
     EXPECT_NEAR(delay, d / 15.0, 1e-12);
     EXPECT_LE(delay, 0.3 + 1e-12);
@@ -658,10 +702,10 @@ TEST(SpikeNet, BadModelFilesGiveOneLineErrorsNamingFileAndField) {
   }
   test::expect_error_naming<IoError>([&] { SpikeNet::load(dir / "corrupt.h5"); }, dir / "corrupt.h5", "");
   auto st = t.net.state();
-  st.params["format_version"] = 5;
-  io::write_model(dir / "v5.h5", st);
-  test::expect_error_naming<IoError>([&] { SpikeNet::load(dir / "v5.h5"); }, dir / "v5.h5",
-                                     "params.format_version: unsupported spike model format version (expected 1 to 4, got 5)");
+  st.params["format_version"] = 6;
+  io::write_model(dir / "v6.h5", st);
+  test::expect_error_naming<IoError>([&] { SpikeNet::load(dir / "v6.h5"); }, dir / "v6.h5",
+                                     "params.format_version: unsupported spike model format version (expected 1 to 5, got 6)");
   st = t.net.state();
   st.params["align"].erase("max_delay_s");
   io::write_model(dir / "noalign.h5", st);

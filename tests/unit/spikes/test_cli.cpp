@@ -84,6 +84,18 @@ TEST(Cli, DeconvolveMatchesLibraryInBothOrientations) {
   ASSERT_EQ(j["units"].size(), 5u);
   EXPECT_NEAR(j["units"][0]["tau_decay_s"].get<double>(), lib.units[0].tau_decay_s, 1e-9);
   EXPECT_NEAR(j["units"][0]["lambda"].get<double>(), lib.units[0].lambda, 1e-9);
+  EXPECT_EQ(j["options"]["lead_frames"].get<double>(), OasisOptions{}.lead_frames);
+  // --lead-frames and --smoothing-s reach the library.
+  ASSERT_EQ(run("deconvolve " + (dir / "dff.npy").string() +
+                    " --fs 30 --lead-frames 1.5 --smoothing-s 0 -o " + (dir / "l.npy").string(),
+                dir).code,
+            0);
+  o.oasis.lead_frames = 1.5;
+  o.oasis.smoothing_s = 0;
+  const auto led = make_spike_inference("oasis-ar2")->infer(x, o);
+  const MatrixF cli_l = io::read_npy(dir / "l.npy").values;
+  for (Eigen::Index t = 0; t < x.rows(); ++t)
+    for (Eigen::Index j2 = 0; j2 < x.cols(); ++j2) EXPECT_FLOAT_EQ(cli_l(t, j2), led.spikes(t, j2));
 }
 
 TEST(Cli, ScoreSpikesMatchesLibrary) {
@@ -125,6 +137,8 @@ TEST(Cli, BadInputsFailWithOneLineAndNoOutput) {
       {"deconvolve " + (dir / "ok.npy").string() + " -o " + out, "frame rate is required"},
       {"deconvolve " + (dir / "ok.npy").string() + " --fs 30 --method foo -o " + out,
        "unknown method"},
+      {"deconvolve " + (dir / "ok.npy").string() + " --fs 30 --lead-frames 200 -o " + out,
+       "--lead-frames"},
       {"deconvolve " + (dir / "ok.npy").string() + " --fs 30 --model m.pt -o " + out,
        "--model applies only to --method deep"},
       {"deconvolve " + (dir / "missing.npy").string() + " --fs 30 -o " + out, "missing"},
