@@ -3,7 +3,7 @@
 // defaults on the same traces (docs/spikes.md, "Deep model: results on real data").
 //
 //   eval_spikes_deep_lodo GROUNDTRUTH_DIR OUT.tsv [--datasets DS01,DS02,...] [--grid]
-//                         [--models DIR] [--set OPTION=VALUE ...]
+//                         [--models DIR] [--blend-grid] [--set OPTION=VALUE ...]
 //
 // For every held-out dataset D (default: all): a model is trained on the other datasets at D's
 // frame rate (median over its traces) and D's noise level (median CASCADE ν), which is what
@@ -26,7 +26,10 @@
 // for member 0 alone) per fold. The options inputs (e.g. --set inputs=dff+oasis-ar1) and blend
 // (--set blend=oasis-ar2; stderr shows the weight each fold's model chose), align (--set
 // align=oasis-ar2; stderr lists the delay applied to every held-out trace, ms) and
-// synthetic_copies score the other recipes the same way.
+// synthetic_copies score the other recipes the same way. With --blend-grid (a model with a blend)
+// the rows "deep-w0.0" … "deep-w1.0" also score the held-out traces with the blend weight set to
+// each value instead of the one validation chose, so a global weight can be chosen by nested
+// leave-one-dataset-out.
 
 #include <algorithm>
 #include <cmath>
@@ -113,13 +116,13 @@ static double nearest(const std::vector<double>& grid, double v) {
 int main(int argc, char** argv) {
   if (argc < 3) {
     std::fprintf(stderr, "usage: eval_spikes_deep_lodo GROUNDTRUTH_DIR OUT.tsv [--datasets DS01,...] "
-                         "[--grid] [--models DIR] [--set OPTION=VALUE ...]\n");
+                         "[--grid] [--models DIR] [--blend-grid] [--set OPTION=VALUE ...]\n");
     return 2;
   }
   const fs::path data = argv[1];
   std::vector<std::string> only;
   std::string models;
-  bool grid = false;
+  bool grid = false, blend_grid = false;
   nets::SpikeNetOptions base;
   for (int i = 3; i < argc; ++i) {
     const std::string a = argv[i];
@@ -128,6 +131,7 @@ int main(int argc, char** argv) {
       std::stringstream ss(next());
       for (std::string s; std::getline(ss, s, ',');) only.push_back(s);
     } else if (a == "--grid") grid = true;
+    else if (a == "--blend-grid") blend_grid = true;
     else if (a == "--models") models = next();
     else if (a == "--set") {
       const std::string kv = next();
@@ -194,6 +198,14 @@ int main(int argc, char** argv) {
                      o.sample_rate_hz, o.sample_rate_hz, o.noise_level, inner_score(model.member(0), train, o));
       std::fprintf(stderr, "%s: inner validation r %.4f\n", held.c_str(), inner);
     }
+    // The same model with every blend weight of the grid (--blend-grid).
+    std::vector<std::pair<double, nets::SpikeNet>> weighted;
+    if (blend_grid && model.info().blend != "none")
+      for (int i = 0; i <= 10; ++i) {
+        auto st = model.state();
+        st.params["blend"]["weight"] = i / 10.0;
+        weighted.emplace_back(i / 10.0, nets::SpikeNet::from_state(st, "blend grid"));
+      }
     std::string delays;
     for (std::size_t k = 0; k < test.size(); ++k) {
       const auto& t = test[k];
@@ -204,6 +216,11 @@ int main(int argc, char** argv) {
       delays += std::to_string(static_cast<int>(std::lround(1000 * delay)));
       std::fprintf(out, "%s\t%zu\t%.4g\t%.4g\tdeep\t%.4g\t%.4g\t%.6f\t%.5g\n", held.c_str(), k,
                    t.sample_rate_hz, nus[k], o.sample_rate_hz, o.noise_level, r_deep, bias);
+      for (const auto& [w, m] : weighted) {
+        const double r = score(t.spikes, m.predict_trace(y, t.sample_rate_hz), t.sample_rate_hz, &bias);
+        std::fprintf(out, "%s\t%zu\t%.4g\t%.4g\tdeep-w%.1f\t%.4g\t%.4g\t%.6f\t%.5g\n", held.c_str(), k,
+                     t.sample_rate_hz, nus[k], w, o.sample_rate_hz, o.noise_level, r, bias);
+      }
       // Smaller ensembles: the mean of the first e members' predictions.
       std::vector<double> sum(y.size(), 0.0);
       for (std::int64_t e = 1; e < model.members(); ++e) {
