@@ -1,7 +1,7 @@
 // Scores neurodl's automatic OASIS deconvolution on every ground-truth dataset (CASCADE database)
 // and Spikefinder training sets 5 and 6, read in place from ../shared/data, for a grid of output
-// settings of the four global hyper-parameters: the span of the autocovariance lags and the
-// decay shrinkage (which set the time constants), the output smoothing width and its lead. Writes one row per trace and setting;
+// settings of the global hyper-parameters: the span of the autocovariance lags and the
+// decay shrinkage (which set the time constants), the output smoothing width (fixed, or a multiple of the decay time) and its lead. Writes one row per trace and setting;
 // bench/eval_spikes_lodo.py turns the rows into leave-one-dataset-out scores.
 //   eval_spikes_lodo DATA_DIR OUT.tsv
 // Only the library's public API is used (io::read_recordings, spikes::deconvolve_trace,
@@ -74,6 +74,9 @@ int main(int argc, char** argv) {
 
   const std::vector<double> widths{0, 0.02, 0.04, 0.06, 0.08, 0.1, 0.125, 0.15, 0.2, 0.25, 0.3, 0.4};
   const std::vector<double> leads{0, 0.25, 0.5, 0.75, 1, 1.5};
+  // Widths proportional to each trace's estimated decay time (s.d. = k·τ_d); rows with
+  // smoothing_s = −1 and smoothing_per_decay = k.
+  const std::vector<double> per_decay{0.03, 0.04, 0.05, 0.06, 0.07, 0.08, 0.1, 0.12};
   struct Setting {
     int order;
     double window_s, shrinkage_hz;
@@ -96,6 +99,7 @@ int main(int argc, char** argv) {
     o.sample_rate_hz = tr.rate_hz;
     o.ar_order = st.order;
     o.smoothing_s = 0;  // the widths and leads below are applied to the unsmoothed output
+    o.smoothing_per_decay = 0;
     o.lead_frames = 0;
     const bool legacy = st.window_s < 0;
     o.decay_window_s = legacy ? (10.0 + st.order) / tr.rate_hz : st.window_s;
@@ -106,18 +110,23 @@ int main(int argc, char** argv) {
     MatrixF truth(T, 1), pred(T, 1);
     for (Eigen::Index t = 0; t < T; ++t) truth(t, 0) = static_cast<float>(tr.truth[t]);
     std::string out;
-    for (double wd : widths)
+    std::vector<std::pair<double, double>> smoothings;  // (smoothing_s, per_decay)
+    for (double wd : widths) smoothings.emplace_back(wd, 0.0);
+    if (!legacy)
+      for (double per : per_decay) smoothings.emplace_back(-1.0, per);
+    for (const auto& [wd_row, per] : smoothings)
     for (double lead : leads) {
       // The previous defaults had no lead: only lead 0 for them.
       if (legacy && lead != 0) continue;
+      const double wd = per > 0 ? per * fit.tau_decay_s : wd_row;
       sm = sp;
       spikes::smooth_spikes(sm, tr.rate_hz, wd, lead);
       for (Eigen::Index t = 0; t < T; ++t) pred(t, 0) = static_cast<float>(sm[t]);
       const auto sc = eval::spikefinder_score(truth, pred, tr.rate_hz);
       char line[512];
-      std::snprintf(line, sizeof line, "%s\t%zu\t%.4g\t%d\t%g\t%g\t%g\t%g\t%.6f\t%.6f\t%.5g\t%.5g\t%.5g\n",
+      std::snprintf(line, sizeof line, "%s\t%zu\t%.4g\t%d\t%g\t%g\t%g\t%g\t%g\t%.6f\t%.6f\t%.5g\t%.5g\t%.5g\n",
                     tr.dataset.c_str(), k / settings.size(), tr.rate_hz, st.order,
-                    st.window_s, st.shrinkage_hz, wd, lead, sc.correlation[0], sc.bias[0],
+                    st.window_s, st.shrinkage_hz, wd_row, per, lead, sc.correlation[0], sc.bias[0],
                     fit.tau_decay_s, fit.tau_rise_s, fit.noise_sd);
       out += line;
     }
@@ -125,7 +134,7 @@ int main(int argc, char** argv) {
   }
   FILE* f = std::fopen(argv[2], "w");
   if (!f) return 2;
-  std::fprintf(f, "dataset\ttrace\tfs\torder\twindow_s\tshrinkage_hz\tsmoothing_s\tlead_frames\tr\tbias\ttau_decay_s\ttau_rise_s\tnoise_sd\n");
+  std::fprintf(f, "dataset\ttrace\tfs\torder\twindow_s\tshrinkage_hz\tsmoothing_s\tsmoothing_per_decay\tlead_frames\tr\tbias\ttau_decay_s\ttau_rise_s\tnoise_sd\n");
   for (const auto& r : rows) std::fputs(r.c_str(), f);
   std::fclose(f);
   return 0;

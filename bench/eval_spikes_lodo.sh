@@ -19,6 +19,7 @@ c++ -O2 -std=c++20 -fopenmp -I"$ROOT/include" -I/usr/include/eigen3 \
   "$BUILD/libneurodl_eval.a" "$BUILD/libneurodl_core.a" $HDF5 -lhdf5 -lmatio -lfmt -lz -lopenblas \
   -o "$EXE"
 "$EXE" "$DATA" "$OUT"
-# The shipped defaults of OasisOptions (decay_window_s, decay_shrinkage_hz, smoothing_s, lead_frames).
+# The shipped defaults of OasisOptions (decay_window_s, decay_shrinkage_hz, smoothing_s (−1: per
+# decay time), smoothing_per_decay, lead_frames).
 SPIKEFINDER_RESULTS="$DATA/benchmarks/results_23_01_18_25Hz.csv" \
-  "$PY" "$ROOT/bench/eval_spikes_lodo.py" "$OUT" ${DEFAULTS:-3 0.5 0.08 0.75}
+  "$PY" "$ROOT/bench/eval_spikes_lodo.py" "$OUT" ${DEFAULTS:-3 0.5 -1 0.07 0.5}

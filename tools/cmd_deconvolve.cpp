@@ -97,6 +97,7 @@ Command add_deconvolve(CLI::App& app, Common& common) {
                                       {"s_min", val(u.s_min)},
                                       {"spike_amplitude", val(u.spike_amplitude)},
                                       {"spike_rate_hz", val(u.spike_rate_hz)},
+                                      {"smoothing_s", val(u.smoothing_s)},
                                       {"iterations", u.iterations}});
               }
               if (const auto d = method->details(); !d.is_null()) j["method_details"] = d;

@@ -1,6 +1,7 @@
 #include "neurodl/core/options.hpp"
 
 #include <cmath>
+#include <limits>
 #include <type_traits>
 
 #include "neurodl/core/error.hpp"
@@ -39,6 +40,13 @@ void apply_options(const std::vector<OptionSpec>& specs, const nlohmann::json& v
       std::visit(
           [&](auto* target) {
             using T = std::remove_pointer_t<decltype(target)>;
+            if constexpr (std::is_same_v<T, double>) {
+              // null is an unset (NaN) value, as option_values writes it.
+              if (value.is_null()) {
+                *target = std::numeric_limits<double>::quiet_NaN();
+                return;
+              }
+            }
             *target = value.get<T>();
             if constexpr (std::is_arithmetic_v<T> && !std::is_same_v<T, bool>) {
               check_range(*spec, static_cast<double>(*target), component);

@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <limits>
 #include <map>
+#include <tuple>
 #include <numeric>
 
 #include <torch/torch.h>
@@ -224,17 +225,19 @@ std::int64_t oasis_order(const std::string& name, const char* field = "blend") {
 /// change what a stored model predicts.
 constexpr double kModelOasisSmoothingS = 0.08;
 
-/// OASIS (AR(order), every parameter estimated, 0.08 s smoothing, moved `lead_frames` earlier)
-/// of y at rate F: expected spikes per frame; zeros when y is shorter than OASIS's 16 frames or
-/// OASIS cannot fit it (e.g. a constant trace).
+/// OASIS (AR(order), every parameter estimated, smoothed by 0.08 s — or by per_decay × the
+/// trace's decay time when per_decay > 0 —, moved `lead_frames` earlier) of y at rate F: expected
+/// spikes per frame; zeros when y is shorter than OASIS's 16 frames or OASIS cannot fit it (e.g.
+/// a constant trace).
 std::vector<double> oasis_estimate(std::span<const double> y, double F, std::int64_t order,
-                                   double lead_frames = 0.0) {
+                                   double lead_frames = 0.0, double per_decay = 0.0) {
   std::vector<double> s(y.size(), 0.0);
   if (y.size() < 16) return s;
   spikes::OasisOptions o;
   o.sample_rate_hz = F;
   o.ar_order = order;
-  o.smoothing_s = kModelOasisSmoothingS;
+  o.smoothing_s = per_decay > 0 ? kNaN : kModelOasisSmoothingS;
+  o.smoothing_per_decay = per_decay;
   o.lead_frames = lead_frames;
   try {
     spikes::deconvolve_trace(y, o, s);
@@ -536,8 +539,12 @@ std::vector<OptionSpec> option_specs(SpikeNetOptions& o) {
        "", &o.inputs, -inf, inf, {"dff", "dff+oasis-ar1", "dff+oasis-ar2"}},
       {"blend", "blend the prediction with OASIS's, the weight chosen on the validation tails", "",
        &o.blend, -inf, inf, {"none", "oasis-ar1", "oasis-ar2"}},
+      {"blend_weight", "fixed weight of the network in the blend (default: chosen on the validation tails)", "",
+       &o.blend_weight, 0, 1},
       {"blend_lead_frames", "frames by which the OASIS estimate in the blend is moved earlier (deconvolve --lead-frames)",
        "frames", &o.blend_lead_frames, -100, 100},
+      {"blend_smoothing_per_decay", "smoothing of the OASIS estimate in the blend as a multiple of its decay time (deconvolve --smoothing-per-decay; 0: a fixed 0.08 s)",
+       "", &o.blend_smoothing_per_decay, 0, 10},
       {"align", "shift the prediction of each trace to the lag at which it best matches OASIS's", "",
        &o.align, -inf, inf, {"none", "oasis-ar1", "oasis-ar2"}},
       {"align_max_delay_s", "largest delay of the alignment (the network early)", "s", &o.align_max_delay_s, 0, 10},
@@ -593,6 +600,9 @@ SpikeNet SpikeNet::train(const std::vector<GroundTruthTrace>& traces, const Spik
   a.in_channels = input_channels(o.inputs);
   const std::int64_t blend_ar = oasis_order(o.blend);
   oasis_order(o.align, "align");  // the same names (throws for another)
+  check(std::isnan(o.blend_weight) || (o.blend_weight >= 0 && o.blend_weight <= 1), ErrorKind::config,
+        {.component = kComponent, .what = "blend weight out of range", .expected = "0..1 (or unset)",
+         .got = std::to_string(o.blend_weight), .field = "blend_weight"});
   check(o.downsample == "box" || o.downsample == "point", ErrorKind::config,
         {.component = kComponent, .what = "unknown downsampling", .expected = "box or point",
          .got = o.downsample, .field = "downsample"});
@@ -809,6 +819,7 @@ SpikeNet SpikeNet::train(const std::vector<GroundTruthTrace>& traces, const Spik
   m.info.blend = o.blend;
   m.info.blend_weight = 1.0;
   m.info.blend_lead_frames = o.blend_lead_frames;
+  m.info.blend_smoothing_per_decay = o.blend_smoothing_per_decay;
   m.info.align = o.align;
   m.info.align_max_delay_s = o.align_max_delay_s;
   m.info.align_max_advance_s = o.align_max_advance_s;
@@ -819,7 +830,7 @@ SpikeNet SpikeNet::train(const std::vector<GroundTruthTrace>& traces, const Spik
     std::vector<std::vector<double>> deep, oasis;
     for (const auto& t : tails) {
       deep.push_back(model.predict_trace(t.dff, F));  // blend_weight 1: the network alone
-      oasis.push_back(oasis_estimate(t.dff, F, blend_ar, o.blend_lead_frames));
+      oasis.push_back(oasis_estimate(t.dff, F, blend_ar, o.blend_lead_frames, o.blend_smoothing_per_decay));
     }
     double best = -2;
     for (int i = 10; i >= 0; --i) {
@@ -846,6 +857,8 @@ SpikeNet SpikeNet::train(const std::vector<GroundTruthTrace>& traces, const Spik
       }
     }
   }
+  // A fixed weight replaces the validation's choice (whose scores stay on record).
+  if (blend_ar > 0 && !std::isnan(o.blend_weight)) m.info.blend_weight = o.blend_weight;
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   m.training = {{"traces_used", used},
                 {"traces_skipped_noisier", noisier},
@@ -887,7 +900,8 @@ ModelState SpikeNet::state() const {
                {"inputs", m.info.inputs},
                {"blend", {{"method", m.info.blend},
                           {"weight", m.info.blend_weight},
-                          {"oasis_lead_frames", m.info.blend_lead_frames}}},
+                          {"oasis_lead_frames", m.info.blend_lead_frames},
+                          {"oasis_smoothing_per_decay", m.info.blend_smoothing_per_decay}}},
                {"align", {{"method", m.info.align},
                           {"max_delay_s", m.info.align_max_delay_s},
                           {"max_advance_s", m.info.align_max_advance_s}}},
@@ -966,6 +980,11 @@ SpikeNet SpikeNet::from_state(const ModelState& st, const std::string& source) {
       m.info.blend_lead_frames = p.at("blend").at("oasis_lead_frames").get<double>();
       if (!(std::abs(m.info.blend_lead_frames) <= 100))
         fail("blend lead out of range", field, "-100..100", std::to_string(m.info.blend_lead_frames));
+      // Absent in the first format-5 files: the fixed 0.08 s smoothing.
+      field = "params.blend.oasis_smoothing_per_decay";
+      m.info.blend_smoothing_per_decay = p.at("blend").value("oasis_smoothing_per_decay", 0.0);
+      if (!(m.info.blend_smoothing_per_decay >= 0 && m.info.blend_smoothing_per_decay <= 10))
+        fail("blend smoothing out of range", field, "0..10", std::to_string(m.info.blend_smoothing_per_decay));
     }
     field = "params.align";
     if (version >= 4) {
@@ -1101,12 +1120,13 @@ std::vector<double> SpikeNet::predict_trace(std::span<const double> y, double fs
     std::copy_n(out.data_ptr<double>(), nr, pr.begin());
   });
   if (delay_s != nullptr) *delay_s = 0.0;
-  // OASIS of the resampled trace, once per AR order and lead that the alignment (no lead) and
-  // the blend need.
-  std::map<std::pair<std::int64_t, double>, std::vector<double>> oasis;
-  auto oasis_of = [&](std::int64_t order, double lead = 0.0) -> const std::vector<double>& {
-    auto it = oasis.find({order, lead});
-    if (it == oasis.end()) it = oasis.emplace(std::pair{order, lead}, oasis_estimate(yr, F, order, lead)).first;
+  // OASIS of the resampled trace, once per AR order and output settings that the alignment (0.08
+  // s, no lead) and the blend need.
+  std::map<std::tuple<std::int64_t, double, double>, std::vector<double>> oasis;
+  auto oasis_of = [&](std::int64_t order, double lead = 0.0, double per_decay = 0.0) -> const std::vector<double>& {
+    const auto key = std::tuple{order, lead, per_decay};
+    auto it = oasis.find(key);
+    if (it == oasis.end()) it = oasis.emplace(key, oasis_estimate(yr, F, order, lead, per_decay)).first;
     return it->second;
   };
   if (const std::int64_t order = oasis_order(m.info.align, "align");
@@ -1121,7 +1141,8 @@ std::vector<double> SpikeNet::predict_trace(std::span<const double> y, double fs
     if (delay_s != nullptr) *delay_s = d / F;
   }
   if (const std::int64_t order = oasis_order(m.info.blend); order > 0 && m.info.blend_weight < 1)
-    pr = blend_predictions(pr, oasis_of(order, m.info.blend_lead_frames), m.info.blend_weight);
+    pr = blend_predictions(pr, oasis_of(order, m.info.blend_lead_frames, m.info.blend_smoothing_per_decay),
+                           m.info.blend_weight);
   if (F == fs) return pr;
   if (F > fs) return rebin_counts(pr, F, fs, n);  // finer model frames: sum into input frames
   // Coarser model frames: interpolate the rate (spikes/s) at the input frames.
@@ -1315,6 +1336,7 @@ class DeepSpikeInference : public spikes::SpikeInference {
                 {"blend", info.blend},
                 {"blend_weight", info.blend_weight},
                 {"blend_lead_frames", info.blend_lead_frames},
+                {"blend_smoothing_per_decay", info.blend_smoothing_per_decay},
                 {"align", info.align},
                 {"align_max_delay_s", info.align_max_delay_s},
                 {"align_max_advance_s", info.align_max_advance_s}};

@@ -898,8 +898,13 @@ std::vector<OptionSpec> option_specs(OasisOptions& o) {
        .help = "peak ΔF/F of one spike, calibrates the output to spikes (default: estimated)",
        .unit = "ΔF/F", .target = &o.spike_amplitude, .min = 1e-9, .max = 1e9},
       {.name = "smoothing_s",
-       .help = "Gaussian s.d. smoothing the output (expected spikes per frame; 0: none)",
+       .help = "Gaussian s.d. smoothing the output (expected spikes per frame; 0: none; default: "
+               "--smoothing-per-decay × the unit's decay time)",
        .unit = "s", .target = &o.smoothing_s, .min = 0, .max = 1e4},
+      {.name = "smoothing_per_decay",
+       .help = "without --smoothing-s, the smoothing s.d. as a multiple of each unit's decay time "
+               "constant (slower indicators time spikes less precisely)",
+       .target = &o.smoothing_per_decay, .min = 0, .max = 10},
       {.name = "lead_frames",
        .help = "frames by which the output is moved earlier (frame integration and the indicator's "
                "rise make OASIS place spikes late; 0: none)",
@@ -1159,8 +1164,11 @@ void check_options(const OasisOptions& o) {
                  "--spike-amplitude");
   if (!std::isnan(o.baseline) && !std::isfinite(o.baseline))
     config_error("baseline must be finite", "finite", num(o.baseline), "ΔF/F", "--baseline");
-  if (!(o.smoothing_s >= 0 && std::isfinite(o.smoothing_s)))
+  if (!std::isnan(o.smoothing_s) && !(o.smoothing_s >= 0 && std::isfinite(o.smoothing_s)))
     config_error("smoothing must be ≥ 0", ">= 0", num(o.smoothing_s), "s", "--smoothing-s");
+  if (!(o.smoothing_per_decay >= 0 && o.smoothing_per_decay <= 10))
+    config_error("smoothing per decay time must be in [0, 10]", "0..10", num(o.smoothing_per_decay), "",
+                 "--smoothing-per-decay");
   if (!(std::isfinite(o.lead_frames) && std::abs(o.lead_frames) <= 100))
     config_error("lead must be finite and at most 100 frames either way", "-100..100",
                  num(o.lead_frames), "frames", "--lead-frames");
@@ -1600,9 +1608,10 @@ UnitFit deconvolve_checked(std::span<const double> y, const OasisOptions& o,
     for (std::int64_t i = 0; i < 8; ++i) total += spikes[t + i];
   }
   for (; t < T; ++t) total += spikes[t];
-  // Expected spikes per frame, smoothed and moved lead_frames earlier: the normalised kernel
-  // keeps the count (docs/spikes.md).
-  gaussian_smooth(spikes, o.smoothing_s * fs, w.u, o.lead_frames);
+  // Expected spikes per frame, smoothed (a fixed width, or one proportional to the decay time)
+  // and moved lead_frames earlier: the normalised kernel keeps the count (docs/spikes.md).
+  fit.smoothing_s = std::isnan(o.smoothing_s) ? o.smoothing_per_decay * fit.tau_decay_s : o.smoothing_s;
+  gaussian_smooth(spikes, fit.smoothing_s * fs, w.u, o.lead_frames);
   fit.spike_rate_hz = total / static_cast<double>(T) * fs;
   return fit;
 }

@@ -28,7 +28,8 @@ struct OptionSpec {
 };
 
 /// Sets the options named in `values` (keys = OptionSpec names; lists as JSON arrays), checking
-/// types, ranges and choices. A key that no spec has throws ConfigError naming `component` and
+/// types, ranges and choices (null for a floating-point option: unset, NaN, as option_values
+/// writes it). A key that no spec has throws ConfigError naming `component` and
 /// listing the valid keys, so a flag that does not apply to a model is never silently ignored.
 void apply_options(const std::vector<OptionSpec>& specs, const nlohmann::json& values,
                    const std::string& component);

@@ -41,7 +41,8 @@ namespace neurodl::nets {
 
 /// Version of the spike-model record (ModelState params) this build writes and reads.
 /// Version 5 adds params.blend.oasis_lead_frames (SpikeNetOptions::blend_lead_frames; versions
-/// 3–4 read as 0).
+/// 3–4 read as 0) and params.blend.oasis_smoothing_per_decay (::blend_smoothing_per_decay;
+/// absent: 0).
 /// Version 4 adds params.align {method, max_delay_s, max_advance_s} (SpikeNetOptions::align; versions 1–3 read
 /// as "none").
 /// Version 3 adds params.inputs (the input channels, SpikeNetOptions::inputs),
@@ -134,9 +135,17 @@ struct SpikeNetOptions {
   /// {0, 0.1, …, 1} is chosen after training by the Spikefinder r on the validation tails (the
   /// mean over traces per dataset, then over datasets; ties to the larger w).
   std::string blend = "none";
+  /// Fixed blend weight w in [0, 1]; NaN (default): chosen on the validation tails as above.
+  /// Validation tails come from the training neurons, on which the network is at its best, so
+  /// the chosen w overrates the network on new data; the shipped bank uses a fixed w chosen by
+  /// nested leave-one-dataset-out (docs/spikes.md).
+  double blend_weight = kNaN;
   /// Frames (at the model rate) by which the OASIS estimate in the blend is moved earlier, as
   /// `neurodl deconvolve --lead-frames` does. Default 0.
   double blend_lead_frames = 0.0;
+  /// Smoothing of the OASIS estimate in the blend as a multiple of its decay time, as
+  /// `deconvolve --smoothing-per-decay` does; 0 (default): a fixed 0.08 s.
+  double blend_smoothing_per_decay = 0.0;
   /// Timing alignment to OASIS: "none" (default), "oasis-ar1" or "oasis-ar2". Before the blend,
   /// the network's prediction of each trace is shifted by the lag (spikes::estimate_delay,
   /// fractional frames) at which it best correlates with OASIS's estimate of the same trace at
@@ -169,6 +178,7 @@ struct SpikeModelInfo {
   std::string blend = "none";         ///< post-hoc blend (SpikeNetOptions::blend)
   double blend_weight = 1.0;          ///< weight w of the network in the blend (1: none)
   double blend_lead_frames = 0.0;     ///< lead of the OASIS estimate in the blend [frames]
+  double blend_smoothing_per_decay = 0.0;  ///< its smoothing per decay time (0: 0.08 s)
   std::string align = "none";         ///< timing alignment (SpikeNetOptions::align)
   double align_max_delay_s = 0.1;     ///< its largest delay [s]
   double align_max_advance_s = 0.0;   ///< its largest advance [s]

@@ -51,16 +51,21 @@ struct OasisOptions {
   double spike_amplitude = kNaN;
   /// s.d. in s of a Gaussian that smooths the calibrated output into "expected spikes per frame,
   /// smoothed" (counts are kept: the kernel is normalised, truncated at 4 s.d., reflected at the
-  /// ends); 0: the sparse deconvolution itself. Default 0.06 s, chosen with the lead by
-  /// leave-one-dataset-out on 12 ground-truth datasets (docs/spikes.md).
-  double smoothing_s = 0.06;
+  /// ends); 0: the sparse deconvolution itself. NaN (default): smoothing_per_decay × the unit's
+  /// decay time constant τ_d (estimated or given).
+  double smoothing_s = kNaN;
+  /// The smoothing s.d. as a multiple of τ_d when smoothing_s is NaN: the timing of a spike
+  /// recovered from a transient is as uncertain as the indicator is slow. Default 0.07 (0.07 s at
+  /// τ_d = 1 s; an estimated τ_d is below 2 s after the shrinkage, so at most 0.14 s), chosen
+  /// with the lead by leave-one-dataset-out on 12 ground-truth datasets (docs/spikes.md).
+  double smoothing_per_decay = 0.07;
   /// Frames by which the output is moved earlier (applied with the smoothing, as the centre of
   /// its kernel; fractional values split each spike between neighbouring frames; counts are
   /// kept). The AR model puts a spike in the first frame that shows its jump, but a frame
   /// averages its exposure and the indicator rises over tens of ms, so the jump of a spike
-  /// counted in frame t shows mostly in frame t + 1. Default 0.75 frames, chosen by
+  /// counted in frame t shows mostly in frame t + 1. Default 0.5 frames, chosen by
   /// leave-one-dataset-out on 12 ground-truth datasets with the smoothing (docs/spikes.md).
-  double lead_frames = 0.75;
+  double lead_frames = 0.5;
   /// Span in s of the autocovariance lags that estimate the time constants (at most 32 lags are
   /// computed: every m-th lag when span·fs > 32; capped at half the trace). Default 3 s: two
   /// decay times of the slowest common indicator (GCaMP6s, τ_d ≈ 1.5 s); docs/spikes.md.
@@ -88,6 +93,7 @@ struct UnitFit {
   double s_min = 0.0;            ///< L0 threshold used, ΔF/F (0 for L1)
   double spike_amplitude = kNaN; ///< peak ΔF/F of one spike used for calibration
   double spike_rate_hz = kNaN;   ///< mean inferred rate, spikes/s
+  double smoothing_s = kNaN;     ///< s.d. of the output smoothing used, s
   std::int64_t n_frames = 0;     ///< frames deconvolved (trailing NaN padding excluded)
   std::int64_t iterations = 0;   ///< solver passes used to meet the noise constraint
 };

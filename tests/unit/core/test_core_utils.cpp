@@ -1,12 +1,15 @@
 // Error messages, atomic writes and spike-time binning.
 
+#include <cmath>
 #include <fstream>
+#include <limits>
 
 #include <gtest/gtest.h>
 
 #include "neurodl/core/atomic_file.hpp"
 #include "neurodl/core/error.hpp"
 #include "neurodl/core/filesystem.hpp"
+#include "neurodl/core/options.hpp"
 #include "neurodl/core/spike_trains.hpp"
 #include "test_support.hpp"
 
@@ -21,6 +24,29 @@ TEST(Error, MessageNamesComponentFileFieldExpectedGotAndUnit) {
   EXPECT_THROW(raise(ErrorKind::io, {.what = "s"}), IoError);
   EXPECT_THROW(raise(ErrorKind::config, {.what = "s"}), ConfigError);
   EXPECT_NO_THROW(check(true, ErrorKind::io, {}));
+}
+
+/// option_values writes an unset (NaN) number as null and apply_options reads null back as
+/// unset, so a recipe on record round-trips; null for a string or an integer stays an error.
+TEST(Options, UnsetNumbersRoundTripAsNull) {
+  double x = 0.25, unset = std::numeric_limits<double>::quiet_NaN();
+  std::int64_t n = 3;
+  std::string name = "a";
+  const std::vector<OptionSpec> specs{{.name = "x", .target = &x, .min = 0, .max = 1},
+                                      {.name = "unset", .target = &unset, .min = 0, .max = 1},
+                                      {.name = "n", .target = &n, .min = 0, .max = 10},
+                                      {.name = "name", .target = &name}};
+  const nlohmann::json j = option_values(specs);
+  EXPECT_TRUE(j["unset"].is_null());
+  EXPECT_EQ(j["x"], 0.25);
+  x = 0.5;
+  unset = 0.75;
+  apply_options(specs, j, "test");
+  EXPECT_EQ(x, 0.25);
+  EXPECT_TRUE(std::isnan(unset));
+  EXPECT_THROW(apply_options(specs, nlohmann::json{{"n", nullptr}}, "test"), ConfigError);
+  EXPECT_THROW(apply_options(specs, nlohmann::json{{"name", nullptr}}, "test"), ConfigError);
+  EXPECT_THROW(apply_options(specs, nlohmann::json{{"x", 2.0}}, "test"), ConfigError);
 }
 
 TEST(AtomicFile, CommitMovesIntoPlaceAndFailureLeavesNothing) {

@@ -413,12 +413,13 @@ TEST_F(SpikeNetTiny, BlendWithOasisUsesTheStoredWeight) {
     for (double x : v) q2 += (x - m) * (x - m) / static_cast<double>(v.size());
     return std::sqrt(q2);
   };
-  // OASIS as models read it (0.08 s smoothing), moved `lead` frames earlier.
-  auto by_hand = [&](const std::vector<double>& pred, double lead) {
+  // OASIS as models read it (0.08 s smoothing, or per_decay × τ_d), moved `lead` frames earlier.
+  auto by_hand = [&](const std::vector<double>& pred, double lead, double per_decay = 0.0) {
     spikes::OasisOptions oo;
     oo.sample_rate_hz = 15.0;
     oo.ar_order = 2;
-    oo.smoothing_s = 0.08;
+    oo.smoothing_s = per_decay > 0 ? kNaN : 0.08;
+    oo.smoothing_per_decay = per_decay;
     oo.lead_frames = lead;
     std::vector<double> s(y.size());
     spikes::deconvolve_trace(y, oo, s);
@@ -436,6 +437,18 @@ TEST_F(SpikeNetTiny, BlendWithOasisUsesTheStoredWeight) {
   const SpikeNet lead = SpikeNet::load(dir / "lead.h5");
   EXPECT_EQ(lead.info().blend_lead_frames, 0.75);
   by_hand(lead.predict_trace(y, 15.0), 0.75);
+  EXPECT_EQ(lead.info().blend_smoothing_per_decay, 0.0);  // absent: the fixed 0.08 s
+  // A smoothing per decay time in the blend, as deconvolve's default.
+  st.params["blend"]["oasis_smoothing_per_decay"] = 0.07;
+  io::write_model(dir / "per_decay.h5", st);
+  const SpikeNet per_decay = SpikeNet::load(dir / "per_decay.h5");
+  EXPECT_EQ(per_decay.info().blend_smoothing_per_decay, 0.07);
+  by_hand(per_decay.predict_trace(y, 15.0), 0.75, 0.07);
+  st.params["blend"]["oasis_smoothing_per_decay"] = -1.0;
+  io::write_model(dir / "bad_per_decay.h5", st);
+  test::expect_error_naming<IoError>([&] { SpikeNet::load(dir / "bad_per_decay.h5"); }, dir / "bad_per_decay.h5",
+                                     "params.blend.oasis_smoothing_per_decay");
+  st.params["blend"].erase("oasis_smoothing_per_decay");
   ModelState v4 = st;
   v4.params["format_version"] = 4;
   v4.params["blend"].erase("oasis_lead_frames");
@@ -461,6 +474,15 @@ TEST_F(SpikeNetTiny, BlendWithOasisUsesTheStoredWeight) {
   o.downsample = "mean";  // an unknown downsampling, likewise refused before training
   test::expect_error_naming<ConfigError>([&] { SpikeNet::train(to_traces(rec, 2), o); }, "",
                                          "box or point");
+  o.downsample = "box";
+  o.blend_weight = 1.5;  // a fixed weight outside [0, 1]
+  test::expect_error_naming<ConfigError>([&] { SpikeNet::train(to_traces(rec, 2), o); }, "",
+                                         "blend weight out of range");
+  // A fixed weight is stored as given; the validation scores per weight are still on record.
+  o.blend_weight = 0.3;
+  const SpikeNet fixed = SpikeNet::train(to_traces(rec, 2), o);
+  EXPECT_EQ(fixed.info().blend_weight, 0.3);
+  EXPECT_EQ(fixed.training()["blend_validation_r"].size(), 11u);
   st.params["blend"]["weight"] = 0.5;
   st.params["blend"]["method"] = "oasis";
   io::write_model(dir / "bad_method.h5", st);

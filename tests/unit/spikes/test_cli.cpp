@@ -85,6 +85,8 @@ TEST(Cli, DeconvolveMatchesLibraryInBothOrientations) {
   EXPECT_NEAR(j["units"][0]["tau_decay_s"].get<double>(), lib.units[0].tau_decay_s, 1e-9);
   EXPECT_NEAR(j["units"][0]["lambda"].get<double>(), lib.units[0].lambda, 1e-9);
   EXPECT_EQ(j["options"]["lead_frames"].get<double>(), OasisOptions{}.lead_frames);
+  EXPECT_NEAR(j["units"][0]["smoothing_s"].get<double>(), lib.units[0].smoothing_s, 1e-12);
+  EXPECT_NEAR(lib.units[0].smoothing_s, OasisOptions{}.smoothing_per_decay * lib.units[0].tau_decay_s, 1e-12);
   // --lead-frames and --smoothing-s reach the library.
   ASSERT_EQ(run("deconvolve " + (dir / "dff.npy").string() +
                     " --fs 30 --lead-frames 1.5 --smoothing-s 0 -o " + (dir / "l.npy").string(),
@@ -139,6 +141,8 @@ TEST(Cli, BadInputsFailWithOneLineAndNoOutput) {
        "unknown method"},
       {"deconvolve " + (dir / "ok.npy").string() + " --fs 30 --lead-frames 200 -o " + out,
        "--lead-frames"},
+      {"deconvolve " + (dir / "ok.npy").string() + " --fs 30 --smoothing-per-decay -1 -o " + out,
+       "--smoothing-per-decay"},
       {"deconvolve " + (dir / "ok.npy").string() + " --fs 30 --model m.pt -o " + out,
        "--model applies only to --method deep"},
       {"deconvolve " + (dir / "missing.npy").string() + " --fs 30 -o " + out, "missing"},

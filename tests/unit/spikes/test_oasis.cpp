@@ -380,8 +380,9 @@ TEST(Oasis, SmoothingPreservesTheSpikeCount) {
   auto wide = x;
   smooth_spikes(wide, fs, 20.0);
   EXPECT_NEAR(std::accumulate(wide.begin(), wide.end(), 0.0), 3.5, 1e-9);
-  // deconvolve_trace's default output = its unsmoothed output smoothed by smoothing_s and moved
-  // lead_frames earlier.
+  // deconvolve_trace's default output = its unsmoothed output smoothed by smoothing_per_decay × τ_d
+  // (the unit's decay time) and moved lead_frames earlier; a given smoothing_s replaces the
+  // per-decay width.
   std::mt19937_64 rng(8);
   std::normal_distribution<double> noise(0, 0.05);
   std::vector<double> n(3000, 0.0);
@@ -390,18 +391,30 @@ TEST(Oasis, SmoothingPreservesTheSpikeCount) {
   for (auto& v : y) v += noise(rng);
   OasisOptions o;
   o.sample_rate_hz = fs;
-  ASSERT_GT(o.smoothing_s, 0.0);
+  ASSERT_TRUE(std::isnan(o.smoothing_s));
+  ASSERT_GT(o.smoothing_per_decay, 0.0);
   ASSERT_GT(o.lead_frames, 0.0);
-  std::vector<double> a(y.size()), b(y.size());
-  deconvolve_trace(y, o, a);
-  const double width = o.smoothing_s, lead = o.lead_frames;
+  std::vector<double> a(y.size()), b(y.size()), c(y.size());
+  const UnitFit fa = deconvolve_trace(y, o, a);
+  EXPECT_NEAR(fa.smoothing_s, o.smoothing_per_decay * fa.tau_decay_s, 1e-15);
+  EXPECT_GT(fa.smoothing_s, 0.0);
+  const double lead = o.lead_frames;
   o.smoothing_s = 0;
   o.lead_frames = 0;
-  deconvolve_trace(y, o, b);
+  const UnitFit fb = deconvolve_trace(y, o, b);
+  EXPECT_EQ(fb.smoothing_s, 0.0);
+  EXPECT_EQ(fb.tau_decay_s, fa.tau_decay_s);
   EXPECT_NEAR(std::accumulate(a.begin(), a.end(), 0.0), std::accumulate(b.begin(), b.end(), 0.0),
               1e-9);
-  smooth_spikes(b, fs, width, lead);
+  c = b;
+  smooth_spikes(b, fs, fa.smoothing_s, lead);
   for (std::size_t t = 0; t < a.size(); ++t) ASSERT_NEAR(a[t], b[t], 1e-12) << t;
+  o.smoothing_s = 0.1;  // given: the per-decay width is not used
+  o.lead_frames = lead;
+  const UnitFit fc = deconvolve_trace(y, o, a);
+  EXPECT_EQ(fc.smoothing_s, 0.1);
+  smooth_spikes(c, fs, 0.1, lead);
+  for (std::size_t t = 0; t < a.size(); ++t) ASSERT_NEAR(a[t], c[t], 1e-12) << t;
 }
 
 /// The lead moves the output earlier by a fractional number of frames: without smoothing a value
@@ -674,6 +687,12 @@ TEST(Oasis, BadInputsAreRejected) {
     EXPECT_THROW(deconvolve(x, o), ConfigError) << lead;
   }
   o.lead_frames = 0;
+  o.smoothing_s = kNaN;
+  for (double k : {kNaN, -0.1, 11.0}) {
+    o.smoothing_per_decay = k;
+    EXPECT_THROW(deconvolve(x, o), ConfigError) << k;
+  }
+  o.smoothing_per_decay = 0.06;
   std::vector<double> r(20, 1.0);
   EXPECT_THROW(smooth_spikes(r, 0.0, 0.1), ConfigError);
   EXPECT_THROW(smooth_spikes(r, 30.0, kNaN), ConfigError);
