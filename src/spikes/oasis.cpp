@@ -1193,19 +1193,22 @@ void gaussian_smooth(std::span<double> x, double sd, std::vector<double>& tmp, d
   // Offsets j (output frame − input frame) from lo to hi with weights k[j − lo].
   std::int64_t lo = 0, hi = 0;
   std::vector<double> k;
+  double ks = 0;
   if (sd > 0) {
     const double reach = 4.0 * sd;
     lo = static_cast<std::int64_t>(std::floor(-lead - reach + 0.5));
     hi = static_cast<std::int64_t>(std::ceil(-lead + reach - 0.5));
     if (hi < lo) hi = lo;
-    double ks = 0;
     for (std::int64_t j = lo; j <= hi; ++j) {
       const double u = (static_cast<double>(j) + lead) / sd;
       k.push_back(std::exp(-0.5 * u * u));
       ks += k.back();
     }
     for (auto& v : k) v /= ks;
-  } else {
+  }
+  // No width, or one so far below a frame that no whole frame gets weight (a fractional lead with
+  // s.d. ≪ 1 frame): the linear split between the two frames around the centre.
+  if (!(ks > 0)) {
     lo = static_cast<std::int64_t>(std::floor(-lead));
     hi = lo + 1;
     const double frac = -lead - static_cast<double>(lo);  // weight of the later frame

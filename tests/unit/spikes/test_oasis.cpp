@@ -457,6 +457,13 @@ TEST(Oasis, LeadMovesTheOutputEarlier) {
   for (const auto* v : {&a, &b, &c, &g})
     EXPECT_NEAR(std::accumulate(v->begin(), v->end(), 0.0), 3.0, 1e-12);
   EXPECT_THROW(smooth_spikes(g, fs, 0.1, kNaN), ConfigError);
+  // A width far below a frame with a fractional lead (e.g. a tiny estimated decay time) is the
+  // linear split, not a kernel of zeros.
+  auto tiny = x;
+  smooth_spikes(tiny, fs, 1e-4, 0.5);
+  EXPECT_DOUBLE_EQ(tiny[49], 0.5);
+  EXPECT_DOUBLE_EQ(tiny[50], 0.5);
+  EXPECT_NEAR(std::accumulate(tiny.begin(), tiny.end(), 0.0), 3.0, 1e-12);
 }
 
 /// Why OASIS's output needs a lead: frames that average the fluorescence over their exposure see
