@@ -1204,7 +1204,8 @@ void gaussian_smooth(std::span<double> x, double sd, std::vector<double>& tmp, d
       k.push_back(std::exp(-0.5 * u * u));
       ks += k.back();
     }
-    for (auto& v : k) v /= ks;
+    if (ks > 0)
+      for (auto& v : k) v /= ks;
   }
   // No width, or one so far below a frame that no whole frame gets weight (a fractional lead with
   // s.d. ≪ 1 frame): the linear split between the two frames around the centre.
