@@ -23,7 +23,9 @@ double estimate_delay(std::span<const double> x, std::span<const double> referen
                       double max_advance_frames = 0.0);
 
 /// x delayed by d frames: out[t] = x(t − d) by linear interpolation between frames, the first
-/// and last values repeated beyond the ends. d = 0 returns a copy.
+/// and last values repeated beyond the ends. d = 0 returns a copy. Inside the trace this is the
+/// shift that smooth_spikes(x, fs, 0, −d) applies (oasis.hpp); that one reflects at the ends
+/// instead, so the total count is kept, which a rate estimate needs and an alignment does not.
 std::vector<double> delay_trace(std::span<const double> x, double d);
 
 }  // namespace neurodl::spikes
