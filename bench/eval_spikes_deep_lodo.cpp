@@ -3,7 +3,7 @@
 // defaults on the same traces (docs/spikes.md, "Deep model: results on real data").
 //
 //   eval_spikes_deep_lodo GROUNDTRUTH_DIR OUT.tsv [--datasets DS01,DS02,...] [--grid]
-//                         [--models DIR] [--blend-grid] [--set OPTION=VALUE ...]
+//                         [--models DIR [--reuse-models]] [--blend-grid] [--set OPTION=VALUE ...]
 //
 // For every held-out dataset D (default: all): a model is trained on the other datasets at D's
 // frame rate (median over its traces) and D's noise level (median CASCADE ν), which is what
@@ -116,13 +116,13 @@ static double nearest(const std::vector<double>& grid, double v) {
 int main(int argc, char** argv) {
   if (argc < 3) {
     std::fprintf(stderr, "usage: eval_spikes_deep_lodo GROUNDTRUTH_DIR OUT.tsv [--datasets DS01,...] "
-                         "[--grid] [--models DIR] [--blend-grid] [--set OPTION=VALUE ...]\n");
+                         "[--grid] [--models DIR [--reuse-models]] [--blend-grid] [--set OPTION=VALUE ...]\n");
     return 2;
   }
   const fs::path data = argv[1];
   std::vector<std::string> only;
   std::string models;
-  bool grid = false, blend_grid = false;
+  bool grid = false, blend_grid = false, reuse = false;
   nets::SpikeNetOptions base;
   for (int i = 3; i < argc; ++i) {
     const std::string a = argv[i];
@@ -133,6 +133,7 @@ int main(int argc, char** argv) {
     } else if (a == "--grid") grid = true;
     else if (a == "--blend-grid") blend_grid = true;
     else if (a == "--models") models = next();
+    else if (a == "--reuse-models") reuse = true;
     else if (a == "--set") {
       const std::string kv = next();
       const auto eq = kv.find('=');
@@ -183,8 +184,12 @@ int main(int argc, char** argv) {
       o.sample_rate_hz = nearest({7.5, 15, 30, 60}, o.sample_rate_hz);
       o.noise_level = nearest({0.5, 1, 2, 4, 8}, o.noise_level);
     }
-    const auto model = nets::SpikeNet::train(train, o, "eval_spikes_deep_lodo held-out " + held);
-    if (!models.empty()) model.save(fs::path(models) / (held + ".h5"));
+    // With --reuse-models, a fold whose model is already in the --models folder is loaded, not
+    // retrained (to score other prediction settings of the same networks).
+    const fs::path kept = models.empty() ? fs::path() : fs::path(models) / (held + ".h5");
+    const auto model = reuse && fs::exists(kept) ? nets::SpikeNet::load(kept)
+                                                 : nets::SpikeNet::train(train, o, "eval_spikes_deep_lodo held-out " + held);
+    if (!models.empty() && !(reuse && fs::exists(kept))) model.save(kept);
     std::fprintf(stderr, "%s: %zu test traces, model %.3g Hz noise %.3g, %lld training traces, %.0f s, blend %s w %.1f\n",
                  held.c_str(), test.size(), o.sample_rate_hz, o.noise_level,
                  static_cast<long long>(model.training()["traces_used"].get<std::int64_t>()),
@@ -199,12 +204,14 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "%s: inner validation r %.4f\n", held.c_str(), inner);
     }
     // The same model with every blend weight of the grid (--blend-grid).
-    std::vector<std::pair<double, nets::SpikeNet>> weighted;
+    std::vector<std::pair<std::string, nets::SpikeNet>> weighted;
     if (blend_grid && model.info().blend != "none")
       for (int i = 0; i <= 10; ++i) {
         auto st = model.state();
         st.params["blend"]["weight"] = i / 10.0;
-        weighted.emplace_back(i / 10.0, nets::SpikeNet::from_state(st, "blend grid"));
+        char tag[32];
+        std::snprintf(tag, sizeof tag, "deep-w%.1f", i / 10.0);
+        weighted.emplace_back(tag, nets::SpikeNet::from_state(st, "blend grid"));
       }
     std::string delays;
     for (std::size_t k = 0; k < test.size(); ++k) {
@@ -216,10 +223,10 @@ int main(int argc, char** argv) {
       delays += std::to_string(static_cast<int>(std::lround(1000 * delay)));
       std::fprintf(out, "%s\t%zu\t%.4g\t%.4g\tdeep\t%.4g\t%.4g\t%.6f\t%.5g\n", held.c_str(), k,
                    t.sample_rate_hz, nus[k], o.sample_rate_hz, o.noise_level, r_deep, bias);
-      for (const auto& [w, m] : weighted) {
+      for (const auto& [tag, m] : weighted) {
         const double r = score(t.spikes, m.predict_trace(y, t.sample_rate_hz), t.sample_rate_hz, &bias);
-        std::fprintf(out, "%s\t%zu\t%.4g\t%.4g\tdeep-w%.1f\t%.4g\t%.4g\t%.6f\t%.5g\n", held.c_str(), k,
-                     t.sample_rate_hz, nus[k], w, o.sample_rate_hz, o.noise_level, r, bias);
+        std::fprintf(out, "%s\t%zu\t%.4g\t%.4g\t%s\t%.4g\t%.4g\t%.6f\t%.5g\n", held.c_str(), k,
+                     t.sample_rate_hz, nus[k], tag.c_str(), o.sample_rate_hz, o.noise_level, r, bias);
       }
       // Smaller ensembles: the mean of the first e members' predictions.
       std::vector<double> sum(y.size(), 0.0);
