@@ -2,10 +2,12 @@
 # Reproduces the shipped deep spike-inference models (models/spikes/, docs/spikes.md "Deep
 # model"): one `neurodl train-spikes` per frame rate × noise level, on every ground-truth dataset,
 # with the default recipe (an ensemble of 2 networks, target smoothing 0.0125 s), one
-# synthetic-indicator copy of every training trace (--synthetic-copies 1), blended with OASIS
-# AR(2) as `deconvolve` runs it by default (smoothed by 0.07 × its decay time and moved 0.5 model
-# frames earlier: --blend-smoothing-per-decay 0.07 --blend-lead-frames 0.5) at the fixed weight
-# 0.5 (--blend-weight 0.5; chosen by nested leave-one-dataset-out), seed 0,
+# synthetic-indicator copy of every training trace with a random Hill response
+# (--synthetic-copies 1 --synthetic-response hill), blended with OASIS AR(2) as `deconvolve` runs
+# it by default (smoothed by 0.07 × its decay time and moved 0.5 frames earlier:
+# --blend-smoothing-per-decay 0.07 --blend-lead-frames 0.5; at the input's own rate, the default
+# --blend-rate input) at the fixed weight 0.5 (--blend-weight 0.5; chosen by nested
+# leave-one-dataset-out), seed 0,
 # deterministic (one torch thread), so a rerun with the same LibTorch build gives the same
 # weights. About 1 min per model (15–45 s per member) on one core of the 2-core reference machine;
 # ~7 min with JOBS=2. The bank is ~4.3 MB (20 models × 2 members × 13,017 float64 weights).
@@ -26,6 +28,6 @@ for fs in 7.5 15 30 60; do
     echo "$fs $noise"
   done
 done | xargs -P "${JOBS:-1}" -n 2 sh -c \
-  '"$0" train-spikes --data "$1" --fs "$3" --noise "$4" --blend oasis-ar2 --blend-weight 0.5 --blend-smoothing-per-decay 0.07 --blend-lead-frames 0.5 --synthetic-copies 1 --seed 0 --threads 1 --quiet \
+  '"$0" train-spikes --data "$1" --fs "$3" --noise "$4" --blend oasis-ar2 --blend-weight 0.5 --blend-smoothing-per-decay 0.07 --blend-lead-frames 0.5 --synthetic-copies 1 --synthetic-response hill --seed 0 --threads 1 --quiet \
      -o "$2/deep_fs$3_noise$4.h5" && echo "$2/deep_fs$3_noise$4.h5"' "$neurodl" "$data" "$out"
 du -ch "$out"/*.h5 | tail -1

@@ -309,8 +309,11 @@ MatrixF spike_net_inputs(std::span<const double> y, double F, const std::string&
 // ---------------------------------------------------------------------------------------------
 
 std::vector<double> synthetic_dff(std::span<const double> counts, double F, double noise_level, Rng& rng,
-                                  SyntheticIndicator* drawn) {
+                                  SyntheticIndicator* drawn, const std::string& response) {
   check_rate(F, "--fs");
+  check(response == "linear" || response == "hill", ErrorKind::config,
+        {.component = kComponent, .what = "unknown synthetic indicator response", .expected = "linear or hill",
+         .got = response, .field = "synthetic_response"});
   check(std::isfinite(noise_level) && noise_level >= 0, ErrorKind::config,
         {.component = kComponent, .what = "noise level must be finite and ≥ 0", .got = std::to_string(noise_level),
          .field = "--noise"});
@@ -318,7 +321,6 @@ std::vector<double> synthetic_dff(std::span<const double> counts, double F, doub
   k.rise_s = std::exp(rng.uniform(std::log(0.005), std::log(0.2)));
   k.decay_s = std::exp(rng.uniform(std::log(0.2), std::log(2.0)));
   k.amplitude = std::exp(rng.uniform(std::log(0.02), std::log(0.2)));
-  if (drawn != nullptr) *drawn = k;
   // Imaging integrates fluorescence over each frame and spikes fall anywhere in it: a spike at
   // offset φ ∈ [0, 1) into frame u (one uniform draw per frame with spikes) gives frame u + j
   // the frame average of h(x) = e^(−x/τd) − e^(−x/τr) (x in frames since the spike):
@@ -336,7 +338,7 @@ std::vector<double> synthetic_dff(std::span<const double> counts, double F, doub
   }
   const double scale = k.amplitude / std::max(peak, 1e-300);
   const double sd = noise_level * std::sqrt(F) / kNoiseLevelPerSd;
-  std::vector<double> y(counts.size());
+  std::vector<double> y(counts.size()), noise(counts.size());
   double tail_d = 0, tail_r = 0;  // Σ over earlier frames' spikes of c·g^(j−1)
   for (std::size_t t = 0; t < counts.size(); ++t) {
     double now = 0;
@@ -352,8 +354,27 @@ std::vector<double> synthetic_dff(std::span<const double> counts, double F, doub
       tail_d *= gd;
       tail_r *= gr;
     }
-    y[t] += sd * rng.normal();
+    noise[t] = sd * rng.normal();
   }
+  if (response == "hill") {
+    // Drawn last, so that the kernel, onsets and noise are those of the linear indicator from the
+    // same generator state. c = y/amplitude is the calcium a spike adds, in units of one spike's
+    // peak, on top of a resting level c0; the fluorescence follows H(x) = x^n/(x^n + K^n), and
+    // ΔF/F = amplitude·(H(c0 + c) − H(c0))/(H(c0 + 1) − H(c0)): 0 at rest, one spike at φ = 0
+    // still peaks at the amplitude, a few spikes add supralinearly when n > 1 and a burst
+    // saturates (at most (1 − H(c0))/(H(c0 + 1) − H(c0)) single spikes' worth).
+    k.hill_n = std::exp(rng.uniform(0.0, std::log(2.5)));
+    k.hill_k = std::exp(rng.uniform(std::log(5.0), std::log(30.0)));
+    k.hill_rest = k.hill_k * std::exp(rng.uniform(std::log(0.15), std::log(0.5)));
+    auto H = [&](double x) {
+      const double xn = std::pow(std::max(x, 0.0), k.hill_n);
+      return xn / (xn + std::pow(k.hill_k, k.hill_n));
+    };
+    const double h0 = H(k.hill_rest), one = H(k.hill_rest + 1) - h0;
+    for (double& v : y) v = k.amplitude * (H(k.hill_rest + v / k.amplitude) - h0) / one;
+  }
+  for (std::size_t t = 0; t < y.size(); ++t) y[t] += noise[t];
+  if (drawn != nullptr) *drawn = k;
   return y;
 }
 
@@ -516,6 +537,8 @@ std::vector<OptionSpec> option_specs(SpikeNetOptions& o) {
        "", &o.downsample, -inf, inf, {"box", "point"}},
       {"synthetic_copies", "synthetic traces per training trace: its spikes through a random indicator kernel, noise added to the model's level", "",
        &o.synthetic_copies, 0, 100},
+      {"synthetic_response", "response of the synthetic indicators to calcium: linear, or hill (random Hill coefficient and saturation per copy)", "",
+       &o.synthetic_response, -inf, inf, {"linear", "hill"}},
       {"target_smoothing_s", "s.d. of the Gaussian that smooths the target spike counts (its lower bound when target_smoothing_frames > 0)",
        "s", &o.target_smoothing_s, 0, 10},
       {"target_smoothing_frames", "target smoothing in frames of the model rate: s.d. = max(this / fs, target_smoothing_s); 1.5 is CASCADE's rule",
@@ -545,6 +568,8 @@ std::vector<OptionSpec> option_specs(SpikeNetOptions& o) {
        "frames", &o.blend_lead_frames, -100, 100},
       {"blend_smoothing_per_decay", "smoothing of the OASIS estimate in the blend as a multiple of its decay time (deconvolve --smoothing-per-decay; 0: a fixed 0.08 s)",
        "", &o.blend_smoothing_per_decay, 0, 10},
+      {"blend_rate", "where the blend is made: at the model rate, or at the input's rate with OASIS of the trace as recorded", "",
+       &o.blend_rate, -inf, inf, {"model", "input"}},
       {"align", "shift the prediction of each trace to the lag at which it best matches OASIS's", "",
        &o.align, -inf, inf, {"none", "oasis-ar1", "oasis-ar2"}},
       {"align_max_delay_s", "largest delay of the alignment (the network early)", "s", &o.align_max_delay_s, 0, 10},
@@ -677,7 +702,7 @@ SpikeNet SpikeNet::train(const std::vector<GroundTruthTrace>& traces, const Spik
       std::vector<double> noisy(static_cast<std::size_t>(n));
       const bool synthetic = c >= o.noise_copies;
       if (synthetic) {
-        const std::vector<double> syn = synthetic_dff(counts, F, target_nu, rng);
+        const std::vector<double> syn = synthetic_dff(counts, F, target_nu, rng, nullptr, o.synthetic_response);
         for (std::int64_t t = 0; t < n; ++t)
           noisy[static_cast<std::size_t>(t)] = static_cast<float>(syn[static_cast<std::size_t>(t)]);
       } else {
@@ -820,6 +845,7 @@ SpikeNet SpikeNet::train(const std::vector<GroundTruthTrace>& traces, const Spik
   m.info.blend_weight = 1.0;
   m.info.blend_lead_frames = o.blend_lead_frames;
   m.info.blend_smoothing_per_decay = o.blend_smoothing_per_decay;
+  m.info.blend_rate = o.blend_rate;
   m.info.align = o.align;
   m.info.align_max_delay_s = o.align_max_delay_s;
   m.info.align_max_advance_s = o.align_max_advance_s;
@@ -901,7 +927,8 @@ ModelState SpikeNet::state() const {
                {"blend", {{"method", m.info.blend},
                           {"weight", m.info.blend_weight},
                           {"oasis_lead_frames", m.info.blend_lead_frames},
-                          {"oasis_smoothing_per_decay", m.info.blend_smoothing_per_decay}}},
+                          {"oasis_smoothing_per_decay", m.info.blend_smoothing_per_decay},
+                          {"rate", m.info.blend_rate}}},
                {"align", {{"method", m.info.align},
                           {"max_delay_s", m.info.align_max_delay_s},
                           {"max_advance_s", m.info.align_max_advance_s}}},
@@ -985,6 +1012,12 @@ SpikeNet SpikeNet::from_state(const ModelState& st, const std::string& source) {
       m.info.blend_smoothing_per_decay = p.at("blend").value("oasis_smoothing_per_decay", 0.0);
       if (!(m.info.blend_smoothing_per_decay >= 0 && m.info.blend_smoothing_per_decay <= 10))
         fail("blend smoothing out of range", field, "0..10", std::to_string(m.info.blend_smoothing_per_decay));
+    }
+    field = "params.blend.rate";
+    if (version >= 6) {
+      m.info.blend_rate = p.at("blend").at("rate").get<std::string>();
+      if (m.info.blend_rate != "model" && m.info.blend_rate != "input")
+        fail("unknown blend rate", field, "model or input", m.info.blend_rate);
     }
     field = "params.align";
     if (version >= 4) {
@@ -1140,16 +1173,31 @@ std::vector<double> SpikeNet::predict_trace(std::span<const double> y, double fs
     if (d != 0) pr = spikes::delay_trace(pr, d);
     if (delay_s != nullptr) *delay_s = d / F;
   }
-  if (const std::int64_t order = oasis_order(m.info.blend); order > 0 && m.info.blend_weight < 1)
-    pr = blend_predictions(pr, oasis_of(order, m.info.blend_lead_frames, m.info.blend_smoothing_per_decay),
+  const std::int64_t blend_order = m.info.blend_weight < 1 ? oasis_order(m.info.blend) : 0;
+  const bool blend_at_input = m.info.blend_rate == "input";
+  if (blend_order > 0 && !blend_at_input)
+    pr = blend_predictions(pr, oasis_of(blend_order, m.info.blend_lead_frames, m.info.blend_smoothing_per_decay),
                            m.info.blend_weight);
-  if (F == fs) return pr;
-  if (F > fs) return rebin_counts(pr, F, fs, n);  // finer model frames: sum into input frames
-  // Coarser model frames: interpolate the rate (spikes/s) at the input frames.
-  for (double& v : pr) v *= F;
-  std::vector<double> r = resample_trace(pr, F, fs);
-  r.resize(static_cast<std::size_t>(n), r.back());
-  for (double& v : r) v /= fs;
+  std::vector<double> r;
+  if (F == fs) {
+    r = std::move(pr);
+  } else if (F > fs) {
+    r = rebin_counts(pr, F, fs, n);  // finer model frames: sum into input frames
+  } else {
+    // Coarser model frames: interpolate the rate (spikes/s) at the input frames.
+    for (double& v : pr) v *= F;
+    r = resample_trace(pr, F, fs);
+    r.resize(static_cast<std::size_t>(n), r.back());
+    for (double& v : r) v /= fs;
+  }
+  if (blend_order > 0 && blend_at_input) {
+    // OASIS of the trace as recorded, at its own rate (the same as at the model rate when F == fs).
+    const std::vector<double> y_in(y.begin(), y.end());
+    r = blend_predictions(r, F == fs ? oasis_of(blend_order, m.info.blend_lead_frames, m.info.blend_smoothing_per_decay)
+                                     : oasis_estimate(y_in, fs, blend_order, m.info.blend_lead_frames,
+                                                      m.info.blend_smoothing_per_decay),
+                          m.info.blend_weight);
+  }
   return r;
 }
 
@@ -1337,6 +1385,7 @@ class DeepSpikeInference : public spikes::SpikeInference {
                 {"blend_weight", info.blend_weight},
                 {"blend_lead_frames", info.blend_lead_frames},
                 {"blend_smoothing_per_decay", info.blend_smoothing_per_decay},
+                {"blend_rate", info.blend_rate},
                 {"align", info.align},
                 {"align_max_delay_s", info.align_max_delay_s},
                 {"align_max_advance_s", info.align_max_advance_s}};

@@ -49,7 +49,7 @@ if [ -d "$GT" ]; then
   expect_ok "train-spikes tiny" "$NEURODL" train-spikes --data "$GT" --exclude "$others" --fs 15 \
     --noise 2 --windows 2000 --epochs 1 -o "$TMP/m.h5" --json "$TMP/m.json" --quiet
   grep -q '"training_datasets": \[' "$TMP/m.json" && grep -q '"DS23"' "$TMP/m.json" && \
-    grep -q '"format_version": 5' "$TMP/m.json" && grep -q '"members": 2' "$TMP/m.json" && \
+    grep -q '"format_version": 6' "$TMP/m.json" && grep -q '"members": 2' "$TMP/m.json" && \
     grep -q '"inputs": "dff"' "$TMP/m.json" && pass || fail "train-spikes metadata: $(head -c 600 "$TMP/m.json")"
   expect_ok "deconvolve with the trained model" "$NEURODL" deconvolve "$IN" --fs 30 --method deep \
     --model "$TMP/m.h5" -o "$TMP/m.npy" --quiet

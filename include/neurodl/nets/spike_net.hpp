@@ -40,6 +40,7 @@
 namespace neurodl::nets {
 
 /// Version of the spike-model record (ModelState params) this build writes and reads.
+/// Version 6 adds params.blend.rate (SpikeNetOptions::blend_rate; versions 1–5 read as "model").
 /// Version 5 adds params.blend.oasis_lead_frames (SpikeNetOptions::blend_lead_frames; versions
 /// 3–4 read as 0) and params.blend.oasis_smoothing_per_decay (::blend_smoothing_per_decay;
 /// absent: 0).
@@ -48,7 +49,7 @@ namespace neurodl::nets {
 /// Version 3 adds params.inputs (the input channels, SpikeNetOptions::inputs),
 /// architecture_shape.in_channels and params.blend {method, weight} (SpikeNetOptions::blend); version 2 (an ensemble: params.members, arrays
 /// member<k>.param.*) and version 1 (one network, arrays param.*) are still read, as "dff" models.
-constexpr std::int64_t kSpikeNetFormatVersion = 5;
+constexpr std::int64_t kSpikeNetFormatVersion = 6;
 /// ModelState::model of a spike model file.
 inline constexpr const char* kSpikeNetModel = "spike-net";
 
@@ -86,6 +87,10 @@ struct SpikeNetOptions {
   /// spike, log-uniform), white noise at the model's level added; they join the training windows
   /// of the trace's dataset but never the validation set. Default 0.
   std::int64_t synthetic_copies = 0;
+  /// Response of the synthetic indicators to their calcium: "linear" (default) or "hill" (each
+  /// copy draws a Hill coefficient n and a half-saturation K in single-spike units, see
+  /// synthetic_dff: GCaMPs respond supralinearly to a few spikes and saturate in bursts).
+  std::string synthetic_response = "linear";
   /// How training traces recorded faster than the model rate are brought to it: "box" (default:
   /// the mean over each model frame, resample_trace) or "point" (the value at each model frame's
   /// centre, interpolated: a scanning microscope samples a cell once per frame rather than
@@ -146,6 +151,13 @@ struct SpikeNetOptions {
   /// Smoothing of the OASIS estimate in the blend as a multiple of its decay time, as
   /// `deconvolve --smoothing-per-decay` does; 0 (default): a fixed 0.08 s.
   double blend_smoothing_per_decay = 0.0;
+  /// Where the blend is made: "input" (default: OASIS of the trace as recorded, at the input's
+  /// rate, blended once the network's prediction is back at that rate — `deconvolve`'s OASIS
+  /// output with the stored lead and smoothing, in input frames) or "model" (OASIS of the trace
+  /// resampled to the model rate, blended before the prediction is brought back; the only way
+  /// before format 6). The two are the same when the input is at the model rate; "input" spares
+  /// OASIS the resampling, which costs it accuracy (docs/spikes.md).
+  std::string blend_rate = "input";
   /// Timing alignment to OASIS: "none" (default), "oasis-ar1" or "oasis-ar2". Before the blend,
   /// the network's prediction of each trace is shifted by the lag (spikes::estimate_delay,
   /// fractional frames) at which it best correlates with OASIS's estimate of the same trace at
@@ -179,6 +191,7 @@ struct SpikeModelInfo {
   double blend_weight = 1.0;          ///< weight w of the network in the blend (1: none)
   double blend_lead_frames = 0.0;     ///< lead of the OASIS estimate in the blend [frames]
   double blend_smoothing_per_decay = 0.0;  ///< its smoothing per decay time (0: 0.08 s)
+  std::string blend_rate = "model";   ///< where the blend is made (SpikeNetOptions::blend_rate)
   std::string align = "none";         ///< timing alignment (SpikeNetOptions::align)
   double align_max_delay_s = 0.1;     ///< its largest delay [s]
   double align_max_advance_s = 0.0;   ///< its largest advance [s]
@@ -199,17 +212,26 @@ struct SyntheticIndicator {
   double rise_s = kNaN;     ///< rise time constant [s], log-uniform in [0.005, 0.2]
   double decay_s = kNaN;    ///< decay time constant [s], log-uniform in [0.2, 2]
   double amplitude = kNaN;  ///< peak ΔF/F of one spike (fraction), log-uniform in [0.02, 0.2]
+  double hill_n = kNaN;     ///< Hill coefficient, log-uniform in [1, 2.5] ("hill" only)
+  double hill_k = kNaN;     ///< half-saturation [single-spike peaks], log-uniform in [5, 30]
+  double hill_rest = kNaN;  ///< resting calcium [single-spike peaks], K × log-uniform [0.15, 0.5]
 };
 
 /// A synthetic ΔF/F trace for training (SpikeNetOptions::synthetic_copies): spike `counts` per
 /// frame at rate F through a double-exponential kernel exp(−t/decay) − exp(−t/rise) averaged over
 /// each frame (imaging integrates over the frame), the spikes of a frame at one random offset
 /// within it, scaled so that a spike at the frame's start peaks at the amplitude; linear in the
-/// counts. Rise, decay and amplitude are drawn from `rng` (returned in `drawn`); white noise whose
-/// CASCADE noise level is `noise_level` [%·s^-½] is added. Throws ConfigError for a non-positive
-/// rate or a negative level.
+/// counts. Rise, decay and amplitude are drawn from `rng` (returned in `drawn`). With
+/// `response` "hill", the noise-free trace (c in units of one spike's peak) becomes
+/// amplitude·(H(c0 + c) − H(c0))/(H(c0 + 1) − H(c0)), H(x) = x^n/(x^n + K^n), with n, K and the
+/// resting level c0 drawn after everything else (so the linear trace of the same generator
+/// state is its input): zero at rest, one spike still peaks at the amplitude, supralinear for a
+/// few spikes when n > 1, saturating in bursts. White noise whose CASCADE noise level is
+/// `noise_level` [%·s^-½] is then added. Throws ConfigError for a non-positive rate, a negative
+/// level or another response.
 std::vector<double> synthetic_dff(std::span<const double> counts, double sample_rate_hz, double noise_level,
-                                  Rng& rng, SyntheticIndicator* drawn = nullptr);
+                                  Rng& rng, SyntheticIndicator* drawn = nullptr,
+                                  const std::string& response = "linear");
 
 /// A trained spike-inference network. Copies share the network.
 class SpikeNet {

@@ -459,6 +459,54 @@ TEST_F(SpikeNetTiny, BlendWithOasisUsesTheStoredWeight) {
   test::expect_error_naming<IoError>([&] { SpikeNet::load(dir / "bad_lead.h5"); }, dir / "bad_lead.h5",
                                      "params.blend.oasis_lead_frames");
   st.params["blend"]["oasis_lead_frames"] = 0.0;
+  // Where the blend is made (format 6). "input": the network's prediction brought back to the
+  // input's rate, then blended with OASIS of the trace as recorded, at that rate (deconvolve's
+  // output with the stored lead and smoothing, in input frames); the same as "model" for input
+  // at the model rate. A format-5 file (no rate stored) reads as "model".
+  EXPECT_EQ(net.info().blend_rate, "input");  // the default
+  st.params["blend"]["rate"] = "model";
+  st.params["blend"]["oasis_lead_frames"] = 0.5;
+  st.params["blend"]["oasis_smoothing_per_decay"] = 0.07;
+  const SpikeNet at_model = SpikeNet::from_state(st, "at model");
+  st.params["blend"]["rate"] = "input";
+  io::write_model(dir / "at_input.h5", st);
+  const SpikeNet at_input = SpikeNet::load(dir / "at_input.h5");
+  EXPECT_EQ(at_input.info().blend_rate, "input");
+  EXPECT_EQ(at_input.predict_trace(y, 15.0), at_model.predict_trace(y, 15.0));
+  {
+    const auto got = at_input.predict_trace(y, 12.0);
+    const auto q12 = alone.predict_trace(y, 12.0);  // the network alone, at the input rate
+    spikes::OasisOptions oo;
+    oo.sample_rate_hz = 12.0;
+    oo.ar_order = 2;
+    oo.smoothing_s = kNaN;
+    oo.smoothing_per_decay = 0.07;
+    oo.lead_frames = 0.5;
+    std::vector<double> s(y.size());
+    spikes::deconvolve_trace(y, oo, s);
+    ASSERT_EQ(got.size(), y.size());
+    std::vector<double> b(y.size());
+    for (std::size_t i = 0; i < y.size(); ++i) b[i] = 0.3 * q12[i] / sd(q12) + 0.7 * s[i] / sd(s);
+    const double k = std::accumulate(q12.begin(), q12.end(), 0.0) / std::accumulate(b.begin(), b.end(), 0.0);
+    for (std::size_t i = 0; i < y.size(); ++i) EXPECT_NEAR(got[i], k * b[i], 1e-9 + 1e-6 * got[i]) << i;
+    EXPECT_NE(got, at_model.predict_trace(y, 12.0));
+  }
+  st.params["blend"]["rate"] = "native";
+  io::write_model(dir / "bad_rate.h5", st);
+  test::expect_error_naming<IoError>([&] { SpikeNet::load(dir / "bad_rate.h5"); }, dir / "bad_rate.h5",
+                                     "params.blend.rate");
+  st.params["blend"].erase("rate");
+  io::write_model(dir / "no_rate.h5", st);
+  test::expect_error_naming<IoError>([&] { SpikeNet::load(dir / "no_rate.h5"); }, dir / "no_rate.h5",
+                                     "params.blend.rate");
+  ModelState v5 = st;
+  v5.params["format_version"] = 5;
+  io::write_model(dir / "v5.h5", v5);
+  EXPECT_EQ(SpikeNet::load(dir / "v5.h5").info().blend_rate, "model");
+  EXPECT_EQ(SpikeNet::load(dir / "v5.h5").predict_trace(y, 12.0), at_model.predict_trace(y, 12.0));
+  st.params["blend"]["rate"] = "model";
+  st.params["blend"]["oasis_lead_frames"] = 0.0;
+  st.params["blend"].erase("oasis_smoothing_per_decay");
   net.save(dir / "blend.h5");
   const SpikeNet back = SpikeNet::load(dir / "blend.h5");
   EXPECT_EQ(back.info().blend_weight, w);
@@ -615,6 +663,53 @@ TEST(SpikeNetSynthetic, KernelAmplitudeAndNoiseAreAsDrawn) {
   Rng r(1, 1);
   EXPECT_THROW(nets::synthetic_dff(counts, 0.0, 1.0, r), ConfigError);
   EXPECT_THROW(nets::synthetic_dff(counts, F, -1.0, r), ConfigError);
+  test::expect_error_naming<ConfigError>([&] { nets::synthetic_dff(counts, F, 1.0, r, nullptr, "sigmoid"); }, "",
+                                         "synthetic_response");
+}
+
+/// The Hill response: from the same generator state, amplitude·(H(c0 + c) − H(c0))/(H(c0 + 1) −
+/// H(c0)) of the linear indicator's noise-free trace (c = linear/amplitude, H(x) = x^n/(x^n +
+/// K^n)), computed here by hand; n, K and c0 inside their ranges; supralinear for two spikes and
+/// saturating in a burst for some draws.
+TEST(SpikeNet, SyntheticHillResponseOfTheLinearTrace) {
+  const double F = 30.0;
+  std::vector<double> counts(3000, 0.0);
+  counts[100] = 1;
+  counts[1000] = 2;
+  counts[2000] = 200;  // a burst in one frame
+  int supralinear = 0, saturated = 0;
+  for (std::uint64_t seed = 1; seed <= 12; ++seed) {
+    Rng a(seed, 3), b(seed, 3);
+    nets::SyntheticIndicator kl, kh;
+    const auto lin = nets::synthetic_dff(counts, F, 1e-9, a, &kl);
+    const auto hill = nets::synthetic_dff(counts, F, 1e-9, b, &kh, "hill");
+    EXPECT_EQ(kh.rise_s, kl.rise_s);
+    EXPECT_EQ(kh.amplitude, kl.amplitude);
+    EXPECT_TRUE(std::isnan(kl.hill_n));
+    ASSERT_GE(kh.hill_n, 1.0);
+    ASSERT_LE(kh.hill_n, 2.5);
+    ASSERT_GE(kh.hill_k, 5.0);
+    ASSERT_LE(kh.hill_k, 30.0);
+    ASSERT_GE(kh.hill_rest, 0.15 * kh.hill_k);
+    ASSERT_LE(kh.hill_rest, 0.5 * kh.hill_k);
+    const double A = kh.amplitude, n = kh.hill_n, K = kh.hill_k, c0 = kh.hill_rest;
+    auto H = [&](double x) { return x > 0 ? std::pow(x, n) / (std::pow(x, n) + std::pow(K, n)) : 0.0; };
+    double peak1 = 0, peak2 = 0, peak200 = 0, lin1 = 0, lin2 = 0, lin200 = 0;
+    for (std::size_t t = 0; t < counts.size(); ++t) {
+      // Both carry the same noise (s.d. ~1e-10 here), so the difference is the response alone.
+      const double want = A * (H(c0 + lin[t] / A) - H(c0)) / (H(c0 + 1) - H(c0));
+      EXPECT_NEAR(hill[t], want, 1e-9 * (1 + std::abs(want))) << seed << " " << t;
+      double& p = t < 1000 ? peak1 : t < 2000 ? peak2 : peak200;
+      double& l = t < 1000 ? lin1 : t < 2000 ? lin2 : lin200;
+      p = std::max(p, hill[t]);
+      l = std::max(l, lin[t]);
+    }
+    EXPECT_LE(peak1, 1.05 * A);  // one spike: about the amplitude, as the linear indicator
+    if (peak2 / peak1 > 1.05 * lin2 / lin1) ++supralinear;
+    if (peak200 / peak1 < 0.5 * lin200 / lin1) ++saturated;
+  }
+  EXPECT_GT(supralinear, 0);
+  EXPECT_GT(saturated, 0);
 }
 
 /// Synthetic copies join the training windows but never the validation set; they change the model.
@@ -724,10 +819,10 @@ TEST(SpikeNet, BadModelFilesGiveOneLineErrorsNamingFileAndField) {
   }
   test::expect_error_naming<IoError>([&] { SpikeNet::load(dir / "corrupt.h5"); }, dir / "corrupt.h5", "");
   auto st = t.net.state();
-  st.params["format_version"] = 6;
-  io::write_model(dir / "v6.h5", st);
-  test::expect_error_naming<IoError>([&] { SpikeNet::load(dir / "v6.h5"); }, dir / "v6.h5",
-                                     "params.format_version: unsupported spike model format version (expected 1 to 5, got 6)");
+  st.params["format_version"] = 7;
+  io::write_model(dir / "v7.h5", st);
+  test::expect_error_naming<IoError>([&] { SpikeNet::load(dir / "v7.h5"); }, dir / "v7.h5",
+                                     "params.format_version: unsupported spike model format version (expected 1 to 6, got 7)");
   st = t.net.state();
   st.params["align"].erase("max_delay_s");
   io::write_model(dir / "noalign.h5", st);
