@@ -3,13 +3,14 @@
 // defaults on the same traces (docs/spikes.md, "Deep model: results on real data").
 //
 //   eval_spikes_deep_lodo GROUNDTRUTH_DIR OUT.tsv [--datasets DS01,DS02,...] [--grid]
-//                         [--models DIR [--reuse-models]] [--blend-grid] [--set OPTION=VALUE ...]
+//                         [--models DIR [--reuse-models]] [--blend-grid] [--max-rate HZ]
+//                         [--set OPTION=VALUE ...]
 //
 // For every held-out dataset D (default: all): a model is trained on the other datasets at D's
 // frame rate (median over its traces) and D's noise level (median CASCADE ν), which is what
 // `neurodl train-spikes --fs F --noise ν --exclude D` does, and every trace of D is scored with
 // the Spikefinder metric at its own frame rate. With --grid the model is instead trained at the
-// bank point nearest to (F, ν) (frame rates 7.5/15/30/60 Hz, noise levels 0.5/1/2/4/8, the
+// bank point nearest to (F, ν) (frame rates 7.5/15/30 Hz, noise levels 0.5/1/2/4/8, the
 // automatic selection's choice in a bank that never saw D). The model is never scored on
 // neurons it was trained on. Writes one row per trace and method; --models keeps each model.
 // --set changes a training option (names of nets::option_specs, e.g. --set members=3 --set
@@ -29,12 +30,14 @@
 // synthetic_copies score the other recipes the same way. With --blend-grid (a model with a blend)
 // the rows "deep-w0.0" … "deep-w1.0" also score the held-out traces with the blend weight set to
 // each value instead of the one validation chose, so a global weight can be chosen by nested
-// leave-one-dataset-out.
+// leave-one-dataset-out. --max-rate HZ caps the model rate (held-out data recorded faster is
+// resampled to HZ and the prediction brought back, as for a bank without faster models).
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <sstream>
 #include <string>
@@ -116,13 +119,14 @@ static double nearest(const std::vector<double>& grid, double v) {
 int main(int argc, char** argv) {
   if (argc < 3) {
     std::fprintf(stderr, "usage: eval_spikes_deep_lodo GROUNDTRUTH_DIR OUT.tsv [--datasets DS01,...] "
-                         "[--grid] [--models DIR [--reuse-models]] [--blend-grid] [--set OPTION=VALUE ...]\n");
+                         "[--grid] [--models DIR [--reuse-models]] [--blend-grid] [--max-rate HZ] [--set OPTION=VALUE ...]\n");
     return 2;
   }
   const fs::path data = argv[1];
   std::vector<std::string> only;
   std::string models;
   bool grid = false, blend_grid = false, reuse = false;
+  double max_rate = std::numeric_limits<double>::infinity();  // --max-rate: cap on the model rate
   nets::SpikeNetOptions base;
   for (int i = 3; i < argc; ++i) {
     const std::string a = argv[i];
@@ -134,6 +138,7 @@ int main(int argc, char** argv) {
     else if (a == "--blend-grid") blend_grid = true;
     else if (a == "--models") models = next();
     else if (a == "--reuse-models") reuse = true;
+    else if (a == "--max-rate") max_rate = std::stod(next());
     else if (a == "--set") {
       const std::string kv = next();
       const auto eq = kv.find('=');
@@ -178,10 +183,10 @@ int main(int argc, char** argv) {
       nus.push_back(spikes::cascade_noise_level(y, t.sample_rate_hz));
     }
     nets::SpikeNetOptions o = base;
-    o.sample_rate_hz = median(rates);
+    o.sample_rate_hz = std::min(median(rates), max_rate);
     o.noise_level = median(nus);
     if (grid) {
-      o.sample_rate_hz = nearest({7.5, 15, 30, 60}, o.sample_rate_hz);
+      o.sample_rate_hz = nearest({7.5, 15, 30}, o.sample_rate_hz);
       o.noise_level = nearest({0.5, 1, 2, 4, 8}, o.noise_level);
     }
     // With --reuse-models, a fold whose model is already in the --models folder is loaded, not

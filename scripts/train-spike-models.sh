@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Reproduces the shipped deep spike-inference models (models/spikes/, docs/spikes.md "Deep
-# model"): one `neurodl train-spikes` per frame rate × noise level, on every ground-truth dataset,
+# model"): one `neurodl train-spikes` per frame rate (7.5, 15, 30 Hz: faster recordings are
+# deconvolved at 30 Hz, whose 64-frame window spans 2 s) × noise level, on every ground-truth
+# dataset,
 # with the default recipe (an ensemble of 2 networks, target smoothing 0.0125 s), one
 # synthetic-indicator copy of every training trace with a random Hill response
 # (--synthetic-copies 1 --synthetic-response hill), blended with OASIS AR(2) as `deconvolve` runs
@@ -10,7 +12,7 @@
 # leave-one-dataset-out), seed 0,
 # deterministic (one torch thread), so a rerun with the same LibTorch build gives the same
 # weights. About 1 min per model (15–45 s per member) on one core of the 2-core reference machine;
-# ~7 min with JOBS=2. The bank is ~4.3 MB (20 models × 2 members × 13,017 float64 weights).
+# ~5 min with JOBS=2. The bank is ~3.2 MB (15 models × 2 members × 13,017 float64 weights).
 #   scripts/train-spike-models.sh [BUILD_DIR]          (default build; JOBS=2 runs two at once)
 # Run from anywhere; the data path recorded in each model is ../shared/data/groundtruth, relative
 # to the repository root.
@@ -23,7 +25,7 @@ data=${DATA:-../shared/data/groundtruth}
 out=${OUT:-models/spikes}
 [ -d "$data" ] || { echo "no ground truth at $data (set DATA)"; exit 2; }
 mkdir -p "$out"
-for fs in 7.5 15 30 60; do
+for fs in 7.5 15 30; do
   for noise in 0.5 1 2 4 8; do
     echo "$fs $noise"
   done
