@@ -413,19 +413,24 @@ TEST_F(SpikeNetTiny, BlendWithOasisUsesTheStoredWeight) {
     for (double x : v) q2 += (x - m) * (x - m) / static_cast<double>(v.size());
     return std::sqrt(q2);
   };
-  // OASIS as models read it (0.08 s smoothing, or per_decay × τ_d), moved `lead` frames earlier.
-  auto by_hand = [&](const std::vector<double>& pred, double lead, double per_decay = 0.0) {
+  // The blend by hand: the network alone (`net_alone`, q at the model rate by default) and OASIS
+  // as models read it (0.08 s smoothing, or per_decay × τ_d, moved `lead` frames earlier) of y
+  // at rate fs.
+  auto by_hand = [&](const std::vector<double>& pred, double lead, double per_decay = 0.0, double fs = 15.0,
+                     const std::vector<double>* net_alone = nullptr) {
+    const std::vector<double>& a = net_alone != nullptr ? *net_alone : q;
     spikes::OasisOptions oo;
-    oo.sample_rate_hz = 15.0;
+    oo.sample_rate_hz = fs;
     oo.ar_order = 2;
     oo.smoothing_s = per_decay > 0 ? kNaN : 0.08;
     oo.smoothing_per_decay = per_decay;
     oo.lead_frames = lead;
     std::vector<double> s(y.size());
     spikes::deconvolve_trace(y, oo, s);
+    ASSERT_EQ(pred.size(), y.size());
     std::vector<double> b(y.size());
-    for (std::size_t i = 0; i < y.size(); ++i) b[i] = 0.3 * q[i] / sd(q) + 0.7 * s[i] / sd(s);
-    const double k = std::accumulate(q.begin(), q.end(), 0.0) / std::accumulate(b.begin(), b.end(), 0.0);
+    for (std::size_t i = 0; i < y.size(); ++i) b[i] = 0.3 * a[i] / sd(a) + 0.7 * s[i] / sd(s);
+    const double k = std::accumulate(a.begin(), a.end(), 0.0) / std::accumulate(b.begin(), b.end(), 0.0);
     for (std::size_t i = 0; i < y.size(); ++i) EXPECT_NEAR(pred[i], k * b[i], 1e-9 + 1e-6 * pred[i]) << lead << " " << i;
   };
   EXPECT_EQ(st.params["blend"]["oasis_lead_frames"], 0.0);
@@ -476,19 +481,7 @@ TEST_F(SpikeNetTiny, BlendWithOasisUsesTheStoredWeight) {
   {
     const auto got = at_input.predict_trace(y, 12.0);
     const auto q12 = alone.predict_trace(y, 12.0);  // the network alone, at the input rate
-    spikes::OasisOptions oo;
-    oo.sample_rate_hz = 12.0;
-    oo.ar_order = 2;
-    oo.smoothing_s = kNaN;
-    oo.smoothing_per_decay = 0.07;
-    oo.lead_frames = 0.5;
-    std::vector<double> s(y.size());
-    spikes::deconvolve_trace(y, oo, s);
-    ASSERT_EQ(got.size(), y.size());
-    std::vector<double> b(y.size());
-    for (std::size_t i = 0; i < y.size(); ++i) b[i] = 0.3 * q12[i] / sd(q12) + 0.7 * s[i] / sd(s);
-    const double k = std::accumulate(q12.begin(), q12.end(), 0.0) / std::accumulate(b.begin(), b.end(), 0.0);
-    for (std::size_t i = 0; i < y.size(); ++i) EXPECT_NEAR(got[i], k * b[i], 1e-9 + 1e-6 * got[i]) << i;
+    by_hand(got, 0.5, 0.07, 12.0, &q12);
     EXPECT_NE(got, at_model.predict_trace(y, 12.0));
   }
   st.params["blend"]["rate"] = "native";
