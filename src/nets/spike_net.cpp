@@ -1192,10 +1192,7 @@ std::vector<double> SpikeNet::predict_trace(std::span<const double> y, double fs
   }
   if (blend_order > 0 && blend_at_input) {
     // OASIS of the trace as recorded, at its own rate (the same as at the model rate when F == fs).
-    const std::vector<double> y_in(y.begin(), y.end());
-    r = blend_predictions(r, F == fs ? oasis_of(blend_order, m.info.blend_lead_frames, m.info.blend_smoothing_per_decay)
-                                     : oasis_estimate(y_in, fs, blend_order, m.info.blend_lead_frames,
-                                                      m.info.blend_smoothing_per_decay),
+    r = blend_predictions(r, oasis_estimate(y, fs, blend_order, m.info.blend_lead_frames, m.info.blend_smoothing_per_decay),
                           m.info.blend_weight);
   }
   return r;
