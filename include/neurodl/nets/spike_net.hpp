@@ -145,8 +145,8 @@ struct SpikeNetOptions {
   /// the chosen w overrates the network on new data; the shipped bank uses a fixed w chosen by
   /// nested leave-one-dataset-out (docs/spikes.md).
   double blend_weight = kNaN;
-  /// Frames (at the model rate) by which the OASIS estimate in the blend is moved earlier, as
-  /// `neurodl deconvolve --lead-frames` does. Default 0.
+  /// Frames (at the rate the blend is made at, blend_rate) by which the OASIS estimate in the
+  /// blend is moved earlier, as `neurodl deconvolve --lead-frames` does. Default 0.
   double blend_lead_frames = 0.0;
   /// Smoothing of the OASIS estimate in the blend as a multiple of its decay time, as
   /// `deconvolve --smoothing-per-decay` does; 0 (default): a fixed 0.08 s.
