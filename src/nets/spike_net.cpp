@@ -13,7 +13,6 @@
 #include <cstdlib>
 #include <limits>
 #include <map>
-#include <tuple>
 #include <numeric>
 
 #include <torch/torch.h>
@@ -1153,22 +1152,13 @@ std::vector<double> SpikeNet::predict_trace(std::span<const double> y, double fs
     std::copy_n(out.data_ptr<double>(), nr, pr.begin());
   });
   if (delay_s != nullptr) *delay_s = 0.0;
-  // OASIS of the resampled trace, once per AR order and output settings that the alignment (0.08
-  // s, no lead) and the blend need.
-  std::map<std::tuple<std::int64_t, double, double>, std::vector<double>> oasis;
-  auto oasis_of = [&](std::int64_t order, double lead = 0.0, double per_decay = 0.0) -> const std::vector<double>& {
-    const auto key = std::tuple{order, lead, per_decay};
-    auto it = oasis.find(key);
-    if (it == oasis.end()) it = oasis.emplace(key, oasis_estimate(yr, F, order, lead, per_decay)).first;
-    return it->second;
-  };
   if (const std::int64_t order = oasis_order(m.info.align, "align");
       order > 0 && (m.info.align_max_delay_s > 0 || m.info.align_max_advance_s > 0)) {
     // Both smoothed by OASIS's output Gaussian, so that the correlation compares rates, not
     // single frames (the OASIS estimate already is).
     std::vector<double> smooth = pr;
     spikes::smooth_spikes(smooth, F, kModelOasisSmoothingS);
-    const double d = spikes::estimate_delay(smooth, oasis_of(order), m.info.align_max_delay_s * F,
+    const double d = spikes::estimate_delay(smooth, oasis_estimate(yr, F, order), m.info.align_max_delay_s * F,
                                             m.info.align_max_advance_s * F);
     if (d != 0) pr = spikes::delay_trace(pr, d);
     if (delay_s != nullptr) *delay_s = d / F;
@@ -1176,7 +1166,7 @@ std::vector<double> SpikeNet::predict_trace(std::span<const double> y, double fs
   const std::int64_t blend_order = m.info.blend_weight < 1 ? oasis_order(m.info.blend) : 0;
   const bool blend_at_input = m.info.blend_rate == "input";
   if (blend_order > 0 && !blend_at_input)
-    pr = blend_predictions(pr, oasis_of(blend_order, m.info.blend_lead_frames, m.info.blend_smoothing_per_decay),
+    pr = blend_predictions(pr, oasis_estimate(yr, F, blend_order, m.info.blend_lead_frames, m.info.blend_smoothing_per_decay),
                            m.info.blend_weight);
   std::vector<double> r;
   if (F == fs) {
