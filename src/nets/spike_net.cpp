@@ -219,6 +219,12 @@ std::int64_t oasis_order(const std::string& name, const char* field = "blend") {
   return it->second;
 }
 
+/// Throws ConfigError naming `field` unless `value` is `a` or `b` (the two-way string options).
+void check_choice(const std::string& value, const char* a, const char* b, const char* what, const char* field) {
+  check(value == a || value == b, ErrorKind::config,
+        {.component = kComponent, .what = what, .expected = std::string(a) + " or " + b, .got = value, .field = field});
+}
+
 /// The output smoothing of the OASIS estimate that models read, blend with or align to: the one
 /// every stored model was trained with, fixed so that a change of `deconvolve`'s defaults cannot
 /// change what a stored model predicts.
@@ -310,9 +316,7 @@ MatrixF spike_net_inputs(std::span<const double> y, double F, const std::string&
 std::vector<double> synthetic_dff(std::span<const double> counts, double F, double noise_level, Rng& rng,
                                   SyntheticIndicator* drawn, const std::string& response) {
   check_rate(F, "--fs");
-  check(response == "linear" || response == "hill", ErrorKind::config,
-        {.component = kComponent, .what = "unknown synthetic indicator response", .expected = "linear or hill",
-         .got = response, .field = "synthetic_response"});
+  check_choice(response, "linear", "hill", "unknown synthetic indicator response", "synthetic_response");
   check(std::isfinite(noise_level) && noise_level >= 0, ErrorKind::config,
         {.component = kComponent, .what = "noise level must be finite and ≥ 0", .got = std::to_string(noise_level),
          .field = "--noise"});
@@ -627,9 +631,9 @@ SpikeNet SpikeNet::train(const std::vector<GroundTruthTrace>& traces, const Spik
   check(std::isnan(o.blend_weight) || (o.blend_weight >= 0 && o.blend_weight <= 1), ErrorKind::config,
         {.component = kComponent, .what = "blend weight out of range", .expected = "0..1 (or unset)",
          .got = std::to_string(o.blend_weight), .field = "blend_weight"});
-  check(o.downsample == "box" || o.downsample == "point", ErrorKind::config,
-        {.component = kComponent, .what = "unknown downsampling", .expected = "box or point",
-         .got = o.downsample, .field = "downsample"});
+  check_choice(o.downsample, "box", "point", "unknown downsampling", "downsample");
+  check_choice(o.synthetic_response, "linear", "hill", "unknown synthetic indicator response", "synthetic_response");
+  check_choice(o.blend_rate, "input", "model", "unknown blend rate", "blend_rate");
   const auto C = static_cast<std::size_t>(a.in_channels);
   const double F = o.sample_rate_hz;
   const double target_nu = o.noise_level;

@@ -516,6 +516,13 @@ TEST_F(SpikeNetTiny, BlendWithOasisUsesTheStoredWeight) {
   test::expect_error_naming<ConfigError>([&] { SpikeNet::train(to_traces(rec, 2), o); }, "",
                                          "box or point");
   o.downsample = "box";
+  o.synthetic_response = "sigmoid";  // refused up front, even with no synthetic copies
+  test::expect_error_naming<ConfigError>([&] { SpikeNet::train(to_traces(rec, 2), o); }, "",
+                                         "synthetic_response");
+  o.synthetic_response = "linear";
+  o.blend_rate = "native";  // a file with it would not load: refused before training
+  test::expect_error_naming<ConfigError>([&] { SpikeNet::train(to_traces(rec, 2), o); }, "", "blend_rate");
+  o.blend_rate = "input";
   o.blend_weight = 1.5;  // a fixed weight outside [0, 1]
   test::expect_error_naming<ConfigError>([&] { SpikeNet::train(to_traces(rec, 2), o); }, "",
                                          "blend weight out of range");
