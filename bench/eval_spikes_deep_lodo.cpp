@@ -192,9 +192,10 @@ int main(int argc, char** argv) {
     // With --reuse-models, a fold whose model is already in the --models folder is loaded, not
     // retrained (to score other prediction settings of the same networks).
     const fs::path kept = models.empty() ? fs::path() : fs::path(models) / (held + ".h5");
-    const auto model = reuse && fs::exists(kept) ? nets::SpikeNet::load(kept)
-                                                 : nets::SpikeNet::train(train, o, "eval_spikes_deep_lodo held-out " + held);
-    if (!models.empty() && !(reuse && fs::exists(kept))) model.save(kept);
+    const bool load = reuse && fs::exists(kept);
+    const auto model = load ? nets::SpikeNet::load(kept)
+                            : nets::SpikeNet::train(train, o, "eval_spikes_deep_lodo held-out " + held);
+    if (!models.empty() && !load) model.save(kept);
     std::fprintf(stderr, "%s: %zu test traces, model %.3g Hz noise %.3g, %lld training traces, %.0f s, blend %s w %.1f\n",
                  held.c_str(), test.size(), o.sample_rate_hz, o.noise_level,
                  static_cast<long long>(model.training()["traces_used"].get<std::int64_t>()),
