@@ -4,9 +4,11 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -44,6 +46,31 @@ class ScratchDir {
  private:
   std::filesystem::path path_;
 };
+
+/// x (n samples) resampled to m > n samples over the same span by zero-padding its DFT, as
+/// scipy.signal.resample does (the Nyquist bin of an even n split between ±n/2): nothing above
+/// the original Nyquist frequency. Direct sums, O(n² + n·m).
+inline std::vector<double> fourier_resample(const std::vector<double>& x, std::size_t m) {
+  const std::size_t n = x.size(), h = n / 2;
+  std::vector<double> re(h + 1, 0.0), im(h + 1, 0.0);
+  for (std::size_t k = 0; k <= h; ++k)
+    for (std::size_t t = 0; t < n; ++t) {
+      const double a = 2 * M_PI * static_cast<double>(k * t % n) / static_cast<double>(n);
+      re[k] += x[t] * std::cos(a);
+      im[k] -= x[t] * std::sin(a);
+    }
+  std::vector<double> y(m);
+  for (std::size_t j = 0; j < m; ++j) {
+    double v = re[0];
+    for (std::size_t k = 1; k <= h; ++k) {
+      const double a = 2 * M_PI * static_cast<double>(k * j % m) / static_cast<double>(m);
+      const double w = (n % 2 == 0 && k == h) ? 1.0 : 2.0;  // the split Nyquist bin: its real part
+      v += w * (re[k] * std::cos(a) - im[k] * std::sin(a));
+    }
+    y[j] = v / static_cast<double>(n);
+  }
+  return y;
+}
 
 /// Runs `fn` and expects an exception of type E whose message names `file` and contains
 /// `needle`; any other outcome is a test failure.

@@ -87,6 +87,7 @@ Command add_deconvolve(CLI::App& app, Common& common) {
                 j["units"].push_back({{"column", k},
                                       {"label", cols.labels[k]},
                                       {"n_frames", u.n_frames},
+                                      {"native_fs_hz", val(u.native_fs_hz)},
                                       {"gamma", {val(u.gamma1), val(u.gamma2)}},
                                       {"tau_decay_s", val(u.tau_decay_s)},
                                       {"tau_rise_s", val(u.tau_rise_s)},

@@ -235,7 +235,7 @@ constexpr double kModelOasisSmoothingS = 0.08;
 /// spikes per frame; zeros when y is shorter than OASIS's 16 frames or OASIS cannot fit it (e.g.
 /// a constant trace).
 std::vector<double> oasis_estimate(std::span<const double> y, double F, std::int64_t order,
-                                   double lead_frames = 0.0, double per_decay = 0.0) {
+                                   double lead_frames = 0.0, double per_decay = 0.0, double native_fs = kNaN) {
   std::vector<double> s(y.size(), 0.0);
   if (y.size() < 16) return s;
   spikes::OasisOptions o;
@@ -244,6 +244,7 @@ std::vector<double> oasis_estimate(std::span<const double> y, double F, std::int
   o.smoothing_s = per_decay > 0 ? kNaN : kModelOasisSmoothingS;
   o.smoothing_per_decay = per_decay;
   o.lead_frames = lead_frames;
+  o.native_fs_hz = native_fs;
   try {
     spikes::deconvolve_trace(y, o, s);
   } catch (const Error&) {
@@ -314,16 +315,21 @@ MatrixF spike_net_inputs(std::span<const double> y, double F, const std::string&
 // ---------------------------------------------------------------------------------------------
 
 std::vector<double> synthetic_dff(std::span<const double> counts, double F, double noise_level, Rng& rng,
-                                  SyntheticIndicator* drawn, const std::string& response) {
+                                  SyntheticIndicator* drawn, const std::string& response,
+                                  double amplitude_min, double amplitude_max) {
   check_rate(F, "--fs");
   check_choice(response, "linear", "hill", "unknown synthetic indicator response", "synthetic_response");
   check(std::isfinite(noise_level) && noise_level >= 0, ErrorKind::config,
         {.component = kComponent, .what = "noise level must be finite and ≥ 0", .got = std::to_string(noise_level),
          .field = "--noise"});
+  check(std::isfinite(amplitude_min) && std::isfinite(amplitude_max) && amplitude_min > 0 && amplitude_min <= amplitude_max,
+        ErrorKind::config,
+        {.component = kComponent, .what = "synthetic amplitude range must satisfy 0 < min ≤ max",
+         .got = std::to_string(amplitude_min) + ", " + std::to_string(amplitude_max), .field = "synthetic_amplitude_min"});
   SyntheticIndicator k;
   k.rise_s = std::exp(rng.uniform(std::log(0.005), std::log(0.2)));
   k.decay_s = std::exp(rng.uniform(std::log(0.2), std::log(2.0)));
-  k.amplitude = std::exp(rng.uniform(std::log(0.02), std::log(0.2)));
+  k.amplitude = std::exp(rng.uniform(std::log(amplitude_min), std::log(amplitude_max)));
   // Imaging integrates fluorescence over each frame and spikes fall anywhere in it: a spike at
   // offset φ ∈ [0, 1) into frame u (one uniform draw per frame with spikes) gives frame u + j
   // the frame average of h(x) = e^(−x/τd) − e^(−x/τr) (x in frames since the spike):
@@ -379,86 +385,6 @@ std::vector<double> synthetic_dff(std::span<const double> counts, double F, doub
   for (std::size_t t = 0; t < y.size(); ++t) y[t] += noise[t];
   if (drawn != nullptr) *drawn = k;
   return y;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Resampling
-// ---------------------------------------------------------------------------------------------
-
-std::int64_t resampled_length(std::int64_t n, double fs_in, double fs_out) {
-  check_rate(fs_in, "fs_in");
-  check_rate(fs_out, "fs_out");
-  const double v = static_cast<double>(n) * fs_out / fs_in;
-  return std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(v - 1e-9)));
-}
-
-std::vector<double> resample_trace(std::span<const double> y, double fs_in, double fs_out,
-                                   bool box) {
-  const auto n = static_cast<std::int64_t>(y.size());
-  check(n >= 1, ErrorKind::shape, {.component = kComponent, .what = "empty trace"});
-  const std::int64_t m = resampled_length(n, fs_in, fs_out);
-  if (fs_in == fs_out) return {y.begin(), y.end()};
-  std::vector<double> out(static_cast<std::size_t>(m));
-  if (fs_out < fs_in && box) {
-    // Overlap-weighted mean of the input frames [j/fs_in, (j+1)/fs_in) inside output frame k
-    // (a box filter against aliasing); the last output frame may be only partly covered.
-    const double end = static_cast<double>(n) / fs_in;
-    for (std::int64_t k = 0; k < m; ++k) {
-      const double a = static_cast<double>(k) / fs_out;
-      const double b = std::min(static_cast<double>(k + 1) / fs_out, end);
-      double sum = 0, w = 0;
-      for (auto j = std::clamp<std::int64_t>(static_cast<std::int64_t>(a * fs_in) - 1, 0, n - 1);
-           j < n && static_cast<double>(j) / fs_in < b; ++j) {
-        const double overlap = std::min(b, static_cast<double>(j + 1) / fs_in) -
-                               std::max(a, static_cast<double>(j) / fs_in);
-        if (overlap > 0) {
-          sum += y[static_cast<std::size_t>(j)] * overlap;
-          w += overlap;
-        }
-      }
-      out[static_cast<std::size_t>(k)] = w > 0 ? sum / w : y[static_cast<std::size_t>(n - 1)];
-    }
-  } else {
-    // Linear interpolation between input frame centres (i + ½)/fs_in, at the output's.
-    for (std::int64_t k = 0; k < m; ++k) {
-      const double u = (static_cast<double>(k) + 0.5) / fs_out * fs_in - 0.5;
-      if (u <= 0) {
-        out[static_cast<std::size_t>(k)] = y[0];
-      } else if (u >= static_cast<double>(n - 1)) {
-        out[static_cast<std::size_t>(k)] = y[static_cast<std::size_t>(n - 1)];
-      } else {
-        const auto i = static_cast<std::int64_t>(u);
-        const double f = u - static_cast<double>(i);
-        out[static_cast<std::size_t>(k)] =
-            (1 - f) * y[static_cast<std::size_t>(i)] + f * y[static_cast<std::size_t>(i + 1)];
-      }
-    }
-  }
-  return out;
-}
-
-std::vector<double> rebin_counts(std::span<const double> counts, double fs_in, double fs_out,
-                                 std::int64_t n_out) {
-  check_rate(fs_in, "fs_in");
-  check_rate(fs_out, "fs_out");
-  const auto n = static_cast<std::int64_t>(counts.size());
-  std::vector<double> out(static_cast<std::size_t>(std::max<std::int64_t>(n_out, 0)), 0.0);
-  if (fs_in == fs_out) {
-    std::copy_n(counts.begin(), std::min(n, n_out), out.begin());
-    return out;
-  }
-  // Two pointers over the input frames i and output frames k; each overlap moves the fraction
-  // (overlap · fs_in) of input frame i's count into output frame k.
-  std::int64_t i = 0, k = 0;
-  while (i < n && k < n_out) {
-    const double a = std::max(static_cast<double>(i) / fs_in, static_cast<double>(k) / fs_out);
-    const double bi = static_cast<double>(i + 1) / fs_in, bk = static_cast<double>(k + 1) / fs_out;
-    const double b = std::min(bi, bk);
-    if (b > a) out[static_cast<std::size_t>(k)] += counts[static_cast<std::size_t>(i)] * (b - a) * fs_in;
-    if (bi <= bk) ++i;
-    else ++k;
-  }
-  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -542,6 +468,10 @@ std::vector<OptionSpec> option_specs(SpikeNetOptions& o) {
        &o.synthetic_copies, 0, 100},
       {"synthetic_response", "response of the synthetic indicators to calcium: linear, or hill (random Hill coefficient and saturation per copy)", "",
        &o.synthetic_response, -inf, inf, {"linear", "hill"}},
+      {"synthetic_amplitude_min", "smallest peak ΔF/F of one spike of a synthetic indicator (log-uniform draw)", "ΔF/F",
+       &o.synthetic_amplitude_min, 1e-4, 100},
+      {"synthetic_amplitude_max", "largest peak ΔF/F of one spike of a synthetic indicator", "ΔF/F",
+       &o.synthetic_amplitude_max, 1e-4, 100},
       {"target_smoothing_s", "s.d. of the Gaussian that smooths the target spike counts (its lower bound when target_smoothing_frames > 0)",
        "s", &o.target_smoothing_s, 0, 10},
       {"target_smoothing_frames", "target smoothing in frames of the model rate: s.d. = max(this / fs, target_smoothing_s); 1.5 is CASCADE's rule",
@@ -633,6 +563,10 @@ SpikeNet SpikeNet::train(const std::vector<GroundTruthTrace>& traces, const Spik
          .got = std::to_string(o.blend_weight), .field = "blend_weight"});
   check_choice(o.downsample, "box", "point", "unknown downsampling", "downsample");
   check_choice(o.synthetic_response, "linear", "hill", "unknown synthetic indicator response", "synthetic_response");
+  check(o.synthetic_amplitude_min <= o.synthetic_amplitude_max, ErrorKind::config,
+        {.component = kComponent, .what = "synthetic amplitude range must satisfy min ≤ max",
+         .got = std::to_string(o.synthetic_amplitude_min) + " > " + std::to_string(o.synthetic_amplitude_max),
+         .field = "synthetic_amplitude_min"});
   check_choice(o.blend_rate, "input", "model", "unknown blend rate", "blend_rate");
   const auto C = static_cast<std::size_t>(a.in_channels);
   const double F = o.sample_rate_hz;
@@ -705,7 +639,8 @@ SpikeNet SpikeNet::train(const std::vector<GroundTruthTrace>& traces, const Spik
       std::vector<double> noisy(static_cast<std::size_t>(n));
       const bool synthetic = c >= o.noise_copies;
       if (synthetic) {
-        const std::vector<double> syn = synthetic_dff(counts, F, target_nu, rng, nullptr, o.synthetic_response);
+        const std::vector<double> syn = synthetic_dff(counts, F, target_nu, rng, nullptr, o.synthetic_response,
+                                                          o.synthetic_amplitude_min, o.synthetic_amplitude_max);
         for (std::int64_t t = 0; t < n; ++t)
           noisy[static_cast<std::size_t>(t)] = static_cast<float>(syn[static_cast<std::size_t>(t)]);
       } else {
@@ -1127,7 +1062,7 @@ SpikeNet SpikeNet::member(std::int64_t k) const {
   return one;
 }
 
-std::vector<double> SpikeNet::predict_trace(std::span<const double> y, double fs, double* delay_s) const {
+std::vector<double> SpikeNet::predict_trace(std::span<const double> y, double fs, double* delay_s, double native_fs) const {
   check(impl_ && !impl_->nets.empty(), ErrorKind::config, {.component = kComponent, .what = "model is not trained"});
   check_rate(fs, "--fs");
   const auto n = static_cast<std::int64_t>(y.size());
@@ -1186,13 +1121,13 @@ std::vector<double> SpikeNet::predict_trace(std::span<const double> y, double fs
   }
   if (blend_order > 0 && blend_at_input) {
     // OASIS of the trace as recorded, at its own rate (the same as at the model rate when F == fs).
-    r = blend_predictions(r, oasis_estimate(y, fs, blend_order, m.info.blend_lead_frames, m.info.blend_smoothing_per_decay),
+    r = blend_predictions(r, oasis_estimate(y, fs, blend_order, m.info.blend_lead_frames, m.info.blend_smoothing_per_decay, native_fs),
                           m.info.blend_weight);
   }
   return r;
 }
 
-MatrixF SpikeNet::predict(const MatrixF& dff, double fs, std::vector<double>* delays_s) const {
+MatrixF SpikeNet::predict(const MatrixF& dff, double fs, std::vector<double>* delays_s, double native_fs) const {
   check(dff.rows() > 0 && dff.cols() > 0, ErrorKind::shape,
         {.component = kComponent, .what = "empty ΔF/F matrix"});
   torch::set_num_threads(std::max(1, num_threads()));
@@ -1205,7 +1140,7 @@ MatrixF SpikeNet::predict(const MatrixF& dff, double fs, std::vector<double>* de
           {.component = kComponent, .what = "trace too short", .expected = ">= 2 frames",
            .got = "unit " + std::to_string(j) + ": " + std::to_string(y.size())});
     const std::vector<double> p =
-        predict_trace(y, fs, delays_s != nullptr ? &(*delays_s)[static_cast<std::size_t>(j)] : nullptr);
+        predict_trace(y, fs, delays_s != nullptr ? &(*delays_s)[static_cast<std::size_t>(j)] : nullptr, native_fs);
     for (std::size_t t = 0; t < p.size(); ++t) out(static_cast<Eigen::Index>(t), j) = static_cast<float>(p[t]);
   }
   return out;
@@ -1346,16 +1281,36 @@ class DeepSpikeInference : public spikes::SpikeInference {
         }
       return median(nus);
     };
-    const std::size_t pick = bank.size() == 1 ? 0 : select_spike_model(infos, fs, noise_at);
+    // A recording resampled up since (Spikefinder's 100 Hz files) holds no more detail than its
+    // native rate: the model is chosen for that rate (the median over traces found band-limited
+    // or not; spikes::detect_band_limit).
+    // --native-fs: NaN detects per trace, 0 takes the input as recorded, a rate is taken as given.
+    const double given = o.oasis.native_fs_hz;
+    std::vector<double> natives(cols.size(), kNaN);
+    for (std::size_t j = 0; j < cols.size(); ++j)
+      if (!cols[j].empty())
+        natives[j] = std::isnan(given) ? spikes::detect_band_limit(cols[j], fs).native_fs_hz
+                                       : (given > 0 && given < fs ? given : fs);
+    std::vector<double> known;
+    for (double v : natives)
+      if (std::isfinite(v)) known.push_back(v);
+    double native = known.empty() ? fs : median(known);
+    if (!(native < spikes::kNativeRateFraction * fs)) native = fs;
+    const std::size_t pick = bank.size() == 1 ? 0 : select_spike_model(infos, native, noise_at);
     const SpikeNet& net = bank[pick];
 
     spikes::DeconvolveResult res;
     std::vector<double> delays;
-    res.spikes = net.predict(dff, fs, &delays);
+    res.spikes = net.predict(dff, fs, &delays, given);
     for (std::size_t j = 0; j < cols.size(); ++j) {
       spikes::UnitFit u;
       u.n_frames = static_cast<std::int64_t>(cols[j].size());
-      u.noise_level = cols[j].size() >= 2 ? spikes::cascade_noise_level(cols[j], fs) : kNaN;
+      u.native_fs_hz = natives[j];
+      // The noise level of the samples that were recorded (as OASIS reports it).
+      if (cols[j].size() >= 2)
+        u.noise_level = natives[j] < spikes::kNativeRateFraction * fs
+                            ? spikes::cascade_noise_level(spikes::recorded_samples(cols[j], fs, natives[j]), natives[j])
+                            : spikes::cascade_noise_level(cols[j], fs);
       double total = 0;
       for (Eigen::Index t = 0; t < u.n_frames; ++t) total += res.spikes(t, static_cast<Eigen::Index>(j));
       u.spike_rate_hz = u.n_frames > 0 ? total * fs / static_cast<double>(u.n_frames) : kNaN;
@@ -1364,6 +1319,7 @@ class DeepSpikeInference : public spikes::SpikeInference {
     const auto& info = net.info();
     details_ = {{"model_file", files[pick].string()},
                 {"selection", how},
+                {"native_fs_hz", native},
                 {"model_sample_rate_hz", info.sample_rate_hz},
                 {"model_noise_level_pct_per_sqrt_s", info.noise_level},
                 {"data_noise_level_at_model_rate", noise_at(info.sample_rate_hz)},

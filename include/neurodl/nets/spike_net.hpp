@@ -36,6 +36,7 @@
 #include "neurodl/core/random.hpp"
 #include "neurodl/core/recording.hpp"
 #include "neurodl/nets/compute.hpp"
+#include "neurodl/spikes/resample.hpp"
 
 namespace neurodl::nets {
 
@@ -91,6 +92,9 @@ struct SpikeNetOptions {
   /// copy draws a Hill coefficient n and a half-saturation K in single-spike units, see
   /// synthetic_dff: GCaMPs respond supralinearly to a few spikes and saturate in bursts).
   std::string synthetic_response = "linear";
+  /// Range of the synthetic indicators' peak ΔF/F for one spike (log-uniform). Defaults 0.02–0.2.
+  double synthetic_amplitude_min = 0.02;
+  double synthetic_amplitude_max = 0.2;
   /// How training traces recorded faster than the model rate are brought to it: "box" (default:
   /// the mean over each model frame, resample_trace) or "point" (the value at each model frame's
   /// centre, interpolated: a scanning microscope samples a cell once per frame rather than
@@ -231,7 +235,8 @@ struct SyntheticIndicator {
 /// level or another response.
 std::vector<double> synthetic_dff(std::span<const double> counts, double sample_rate_hz, double noise_level,
                                   Rng& rng, SyntheticIndicator* drawn = nullptr,
-                                  const std::string& response = "linear");
+                                  const std::string& response = "linear", double amplitude_min = 0.02,
+                                  double amplitude_max = 0.2);
 
 /// A trained spike-inference network. Copies share the network.
 class SpikeNet {
@@ -272,14 +277,16 @@ class SpikeNet {
   /// network applied as convolutions over the whole trace, max(0, ·), averaged over members,
   /// aligned to OASIS when info().align says so, blended with OASIS when info().blend says so),
   /// then converted back to the input's frames. `delay_s`, when given, receives the alignment's
-  /// delay [s] (0 without alignment). Throws ConfigError for a non-positive rate or non-finite
-  /// values.
+  /// delay [s] (0 without alignment). `native_fs` is the OASIS option native_fs_hz of the blend
+  /// made at the input's rate (NaN: detected, 0: off, else the recorded rate). Throws ConfigError
+  /// for a non-positive rate or non-finite values.
   std::vector<double> predict_trace(std::span<const double> dff, double sample_rate_hz,
-                                    double* delay_s = nullptr) const;
+                                    double* delay_s = nullptr, double native_fs = kNaN) const;
   /// predict_trace for every column of `dff` (T × N, trailing NaN padding kept); `delays_s`, when
   /// given, receives each column's alignment delay [s] (NaN for an empty column). Throws
   /// ConfigError for NaN inside a column (naming unit and frame).
-  MatrixF predict(const MatrixF& dff, double sample_rate_hz, std::vector<double>* delays_s = nullptr) const;
+  MatrixF predict(const MatrixF& dff, double sample_rate_hz, std::vector<double>* delays_s = nullptr,
+                  double native_fs = kNaN) const;
   /// Predictions for windows (B × C·W, row b the window around one frame at the model rate,
   /// channel after channel, C = the model's input channels) by the windowed forward pass used in
   /// training (mean over members of max(0, net); the network alone, without the blend); for
@@ -291,25 +298,10 @@ class SpikeNet {
   std::shared_ptr<Impl> impl_;
 };
 
-// ---------------------------------------------------------------------------------------------
-// Resampling between frame rates (torch-free)
-// ---------------------------------------------------------------------------------------------
-
-/// Frames at fs_out covering n frames at fs_in: ⌈n·fs_out/fs_in⌉ (≥ 1).
-std::int64_t resampled_length(std::int64_t n, double fs_in, double fs_out);
-/// A signal (ΔF/F) at fs_in resampled to fs_out (resampled_length frames). Frame i covers
-/// [i/fs, (i+1)/fs). Coarser output: the overlap-weighted mean of the input frames it covers
-/// (a box anti-aliasing filter); finer output: linear interpolation between input frame centres
-/// (constant beyond the first and last centre); with box = false, coarser output too is the
-/// interpolation at its frame centres (a point sample, no anti-aliasing). Equal rates: a copy.
-/// O(n + n_out).
-std::vector<double> resample_trace(std::span<const double> y, double fs_in, double fs_out,
-                                   bool box = true);
-/// Counts per frame at fs_in as counts per frame at fs_out (n_out frames): each input frame's
-/// count is spread uniformly over its interval and summed over each output frame, so the total
-/// within the common span is kept. O(n + n_out).
-std::vector<double> rebin_counts(std::span<const double> counts, double fs_in, double fs_out,
-                                 std::int64_t n_out);
+// Resampling between frame rates: spikes/resample.hpp, used here by these names.
+using spikes::rebin_counts;
+using spikes::resample_trace;
+using spikes::resampled_length;
 
 // ---------------------------------------------------------------------------------------------
 // Finding and choosing shipped models

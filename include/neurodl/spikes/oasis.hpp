@@ -66,7 +66,15 @@ struct OasisOptions {
   /// counted in frame t shows mostly in frame t + 1. Default 0.5 frames, chosen by
   /// leave-one-dataset-out on 12 ground-truth datasets with the smoothing (docs/spikes.md).
   double lead_frames = 0.5;
-  /// Span in s of the autocovariance lags that estimate the time constants (at most 32 lags are
+  /// The rate the traces were recorded at when they have since been resampled up to
+  /// sample_rate_hz (Spikefinder's files are all at 100 Hz), in Hz: each trace is then
+  /// box-averaged down to it, deconvolved there (time constants, noise, smoothing, lead and
+  /// the white-noise model all refer to the frames that were recorded) and its expected spikes
+  /// are spread back over the input's frames (counts kept). NaN (default): found per trace by
+  /// detect_band_limit, unless lambda, s_min or noise_sd, which are per input frame, are given;
+  /// 0, or a rate above kNativeRateFraction·fs: off (the trace as given).
+  double native_fs_hz = kNaN;
+  /// Span in s of the autocovariance lags that estimate the time constants  /// Span in s of the autocovariance lags that estimate the time constants (at most 32 lags are
   /// computed: every m-th lag when span·fs > 32; capped at half the trace). Default 3 s: two
   /// decay times of the slowest common indicator (GCaMP6s, τ_d ≈ 1.5 s); docs/spikes.md.
   double decay_window_s = 3.0;
@@ -94,7 +102,10 @@ struct UnitFit {
   double spike_amplitude = kNaN; ///< peak ΔF/F of one spike used for calibration
   double spike_rate_hz = kNaN;   ///< mean inferred rate, spikes/s
   double smoothing_s = kNaN;     ///< s.d. of the output smoothing used, s
-  std::int64_t n_frames = 0;     ///< frames deconvolved (trailing NaN padding excluded)
+  std::int64_t n_frames = 0;     ///< frames of the input (trailing NaN padding excluded)
+  /// Rate the trace was deconvolved at (OasisOptions::native_fs_hz): the input's rate unless it
+  /// was found (or said) to be resampled up; γ and σ are per frame at this rate.
+  double native_fs_hz = kNaN;
   std::int64_t iterations = 0;   ///< solver passes used to meet the noise constraint
 };
 
@@ -133,6 +144,27 @@ void oasis_ar1_columns(const MatrixF& y, std::span<const std::int64_t> len, doub
 /// (fs/4, fs/2): σ = sqrt(mean PSD/2) with the one-sided density at fs = 1 (as OASIS's GetSn).
 /// y: T ≥ 8 finite values. Throws ConfigError for a shorter trace.
 double estimate_noise_sd(std::span<const double> y);
+
+/// Ratio of the noise floor below a spectral cut-off to the density above it from which a trace
+/// counts as band-limited (40 dB; docs/spikes.md, "Band-limited input").
+inline constexpr double kBandLimitRatio = 1e4;
+/// A native rate (given or detected) is used only below this fraction of the input's rate.
+inline constexpr double kNativeRateFraction = 0.9;
+
+/// Whether a trace was resampled up from a lower rate (Spikefinder distributes every recording
+/// at 100 Hz) or otherwise low-pass filtered: its density is ~zero above a cut-off below fs/2.
+struct BandLimit {
+  double ratio = 0;            ///< noise floor below the best cut-off / median density above it
+  double cutoff_hz = kNaN;     ///< the cut-off (half the floor), when band-limited
+  double native_fs_hz = kNaN;  ///< 2 × cut-off when band-limited (≤ fs), else fs
+};
+/// Finds a band limit in y sampled at fs from Welch's density (Hann, 50 % overlap; 256-frame
+/// segments, 64 below 512 frames; at most 64 segments, spread over the trace): for each cut-off between fs/32 and 0.9·fs/2, the lowest level
+/// (3-bin running median) between half the cut-off and the cut-off over the median density above
+/// it; band-limited when the best ratio is ≥ kBandLimitRatio, the cut-off then being where the
+/// density falls to half the noise floor below it. Shorter traces than 128 frames (or a bad
+/// rate) are never band-limited. y: finite. O(T) to read it, then a fixed cost.
+BandLimit detect_band_limit(std::span<const double> y, double sample_rate_hz);
 
 /// AR coefficients (1 or 2 values) from the sample autocovariance at lags m·k, k = 1…order+lags
 /// (m = stride), with the noise variance removed from lag 0 (Yule–Walker least squares,

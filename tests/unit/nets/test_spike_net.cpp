@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <numeric>
+#include <random>
 
 #include <gtest/gtest.h>
 
@@ -665,6 +666,18 @@ TEST(SpikeNetSynthetic, KernelAmplitudeAndNoiseAreAsDrawn) {
   EXPECT_THROW(nets::synthetic_dff(counts, F, -1.0, r), ConfigError);
   test::expect_error_naming<ConfigError>([&] { nets::synthetic_dff(counts, F, 1.0, r, nullptr, "sigmoid"); }, "",
                                          "synthetic_response");
+  // Another amplitude range is honoured (log-uniform within it); an empty or inverted one is refused.
+  for (std::uint64_t seed = 0; seed < 20; ++seed) {
+    Rng g(seed, 5);
+    nets::SyntheticIndicator k;
+    nets::synthetic_dff(counts, F, 1.0, g, &k, "linear", 0.3, 1.0);
+    EXPECT_GE(k.amplitude, 0.3);
+    EXPECT_LE(k.amplitude, 1.0);
+  }
+  test::expect_error_naming<ConfigError>([&] { nets::synthetic_dff(counts, F, 1.0, r, nullptr, "linear", 0.5, 0.1); },
+                                         "", "synthetic_amplitude_min");
+  test::expect_error_naming<ConfigError>([&] { nets::synthetic_dff(counts, F, 1.0, r, nullptr, "linear", 0.0, 0.1); },
+                                         "", "synthetic_amplitude_min");
 }
 
 /// The Hill response: from the same generator state, amplitude·(H(c0 + c) − H(c0))/(H(c0 + 1) −
@@ -806,6 +819,42 @@ TEST(SpikeNet, ShippedModelsRunThroughTheRegistry) {
   const auto d = method->details();
   EXPECT_EQ(d["selection"], "automatic");
   EXPECT_LE(d["format_version"], nets::kSpikeNetFormatVersion);
+}
+
+/// A recording at 12 Hz resampled up to 100 Hz (as Spikefinder distributed its data): the deep
+/// method finds the 12 Hz it was recorded at and takes the shipped model nearest to that rate
+/// (15 Hz), not the one nearest to 100 Hz (30 Hz), which it takes with --native-fs 0; the
+/// OASIS term of the blend follows the same choice.
+TEST(SpikeNet, ResampledInputChoosesTheModelOfItsRecordedRate) {
+  nets::register_deep_spike_inference();
+  std::mt19937_64 rng(3);
+  std::normal_distribution<double> noise(0, 0.05);
+  std::poisson_distribution<int> count(0.5 / 12.0);
+  std::vector<double> y(1800);
+  double c = 0;
+  for (auto& v : y) {
+    c = 0.92 * c + 0.2 * count(rng);
+    v = c + noise(rng);
+  }
+  const auto up = test::fourier_resample(y, 15000);
+  MatrixF x(15000, 1);
+  for (Eigen::Index t = 0; t < 15000; ++t) x(t, 0) = static_cast<float>(up[static_cast<std::size_t>(t)]);
+  const auto method = spikes::make_spike_inference("deep");
+  spikes::InferenceOptions o;
+  o.oasis.sample_rate_hz = 100.0;
+  const auto res = method->infer(x, o);
+  auto d = method->details();
+  EXPECT_NEAR(d["native_fs_hz"].get<double>(), 12.0, 0.5);
+  EXPECT_NEAR(res.units[0].native_fs_hz, 12.0, 0.5);
+  EXPECT_EQ(d["model_sample_rate_hz"].get<double>(), 15.0);
+  o.oasis.native_fs_hz = 0;
+  const auto off = method->infer(x, o);
+  d = method->details();
+  EXPECT_EQ(d["native_fs_hz"].get<double>(), 100.0);
+  EXPECT_EQ(d["model_sample_rate_hz"].get<double>(), 30.0);
+  o.oasis.native_fs_hz = 12.0;
+  method->infer(x, o);
+  EXPECT_EQ(method->details()["model_sample_rate_hz"].get<double>(), 15.0);
 }
 
 TEST(SpikeNet, BadModelFilesGiveOneLineErrorsNamingFileAndField) {

@@ -5,11 +5,14 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <numeric>
 #include <random>
 #include <sstream>
+#include <tuple>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -18,6 +21,7 @@
 #include "neurodl/core/threads.hpp"
 #include "neurodl/io/registry.hpp"
 #include "neurodl/spikes/oasis.hpp"
+#include "neurodl/spikes/resample.hpp"
 #include "test_support.hpp"
 
 namespace neurodl::spikes {
@@ -709,6 +713,143 @@ TEST(Oasis, BadInputsAreRejected) {
   EXPECT_THROW(oasis(y, 1.0, 0.0, 0.0, 0.0, c, s), ConfigError);   // γ = 1 is not a decay
   EXPECT_THROW(oasis(y, 0.5, 0.0, -1.0, 0.0, c, s), ConfigError);  // λ < 0
   EXPECT_THROW(oasis(y, 1.5, 0.3, 0.0, 0.0, c, s), ConfigError);   // unstable AR(2)
+  for (double v : {-1.0, std::numeric_limits<double>::infinity()}) {
+    OasisOptions bad{.sample_rate_hz = 30};
+    bad.native_fs_hz = v;
+    EXPECT_THROW(deconvolve(x, bad), ConfigError) << v;
+  }
+}
+
+// ---- band-limited input (a recording resampled up to a higher rate) ---------------------------
+
+/// A planted AR(2) calcium trace (τ_d 0.8 s, τ_r 0.1 s, one spike peaking at 0.5 ΔF/F, baseline
+/// 0.3, white noise of s.d. sigma) at fs with Poisson spikes at 0.5/s; counts per frame in n.
+std::vector<double> planted_trace(double fs, std::size_t T, double sigma, std::uint64_t seed, std::vector<double>& n) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> noise(0, sigma);
+  std::poisson_distribution<int> count(0.5 / fs);
+  const double d = std::exp(-1 / (0.8 * fs)), r = std::exp(-1 / (0.1 * fs));
+  n.assign(T, 0.0);
+  for (auto& v : n) v = count(rng);
+  auto y = ar_calcium(n, d + r, -d * r);
+  std::vector<double> one(200, 0.0);
+  one[0] = 1;
+  const auto h = ar_calcium(one, d + r, -d * r);
+  const double hp = *std::max_element(h.begin(), h.end());
+  for (auto& v : y) v = 0.3 + v * 0.5 / hp + noise(rng);
+  return y;
+}
+
+/// detect_band_limit: a recorded trace (white noise on calcium, or noise alone) has a flat noise
+/// floor and is taken as it is; the same trace resampled up by Fourier interpolation from 20 to
+/// 100 Hz is found band-limited at its old Nyquist frequency.
+TEST(Oasis, BandLimitOfRecordedAndResampledTraces) {
+  std::vector<double> n;
+  const auto y = planted_trace(20.0, 2000, 0.1, 5, n);
+  const BandLimit rec = detect_band_limit(y, 20.0);
+  EXPECT_EQ(rec.native_fs_hz, 20.0);
+  EXPECT_LT(rec.ratio, 100.0);
+  EXPECT_TRUE(std::isnan(rec.cutoff_hz));
+  std::mt19937_64 rng(1);
+  std::normal_distribution<double> white(0, 1);
+  std::vector<double> w(5000);
+  for (auto& v : w) v = white(rng);
+  EXPECT_EQ(detect_band_limit(w, 30.0).native_fs_hz, 30.0);
+  const auto up = test::fourier_resample(y, 10000);
+  const BandLimit b = detect_band_limit(up, 100.0);
+  EXPECT_GT(b.ratio, kBandLimitRatio);
+  EXPECT_NEAR(b.cutoff_hz, 10.0, 0.4);
+  EXPECT_NEAR(b.native_fs_hz, 20.0, 0.8);
+  // Too short to tell, and a bad rate: never band-limited.
+  EXPECT_EQ(detect_band_limit(std::vector<double>(up.begin(), up.begin() + 100), 100.0).native_fs_hz, 100.0);
+  EXPECT_TRUE(std::isnan(detect_band_limit(up, kNaN).native_fs_hz));
+}
+
+/// A trace recorded at 20 Hz and resampled up to 100 Hz is deconvolved at 20 Hz by default: the
+/// spikes match those of the trace as recorded (same time constant, count and timing in 0.2 s
+/// bins), where taking the 100 Hz trace as given (--native-fs 0: white noise assumed on
+/// correlated samples) loses most of the timing. Per-frame options (λ) switch detection off.
+TEST(Oasis, ResampledTraceIsDeconvolvedAtItsNativeRate) {
+  std::vector<double> n;
+  const auto y = planted_trace(20.0, 2000, 0.1, 7, n);
+  const auto up = test::fourier_resample(y, 10000);
+  OasisOptions o;
+  o.sample_rate_hz = 20.0;
+  o.ar_order = 2;
+  std::vector<double> s20(y.size()), s100(up.size()), off(up.size()), given(up.size());
+  const UnitFit f20 = deconvolve_trace(y, o, s20);
+  EXPECT_EQ(f20.native_fs_hz, 20.0);
+  o.sample_rate_hz = 100.0;
+  const UnitFit f100 = deconvolve_trace(up, o, s100);
+  EXPECT_NEAR(f100.native_fs_hz, 20.0, 0.8);
+  EXPECT_EQ(f100.n_frames, 10000);
+  EXPECT_NEAR(f100.tau_decay_s, f20.tau_decay_s, 0.1 * f20.tau_decay_s);
+  const double c20 = std::accumulate(s20.begin(), s20.end(), 0.0);
+  const double c100 = std::accumulate(s100.begin(), s100.end(), 0.0);
+  EXPECT_NEAR(c100, c20, 0.1 * c20);
+  OasisOptions at = o;
+  at.native_fs_hz = 20.0;  // given: the same as detected, up to the detected rate's error
+  EXPECT_NEAR(deconvolve_trace(up, at, given).native_fs_hz, 20.0, 1e-12);
+  at.native_fs_hz = 0.0;
+  EXPECT_EQ(deconvolve_trace(up, at, off).native_fs_hz, 100.0);
+  // 0.2 s bins. The 100 Hz output puts the spikes of recorded sample k at times [k − ½, k + ½)
+  // (in recorded frames: the sample is the middle of its interval, as neurodl's readers count
+  // spikes), the 20 Hz counts n[k] are binned as [k, k + 1): moved 2.5 fine frames later to match.
+  const auto truth = bin(n, 4);
+  auto later = [](const std::vector<double>& v) {
+    std::vector<double> out(v.size(), 0.0);
+    for (std::size_t j = 3; j < v.size(); ++j) out[j] = 0.5 * (v[j - 2] + v[j - 3]);
+    return out;
+  };
+  const double r20 = pearson(bin(s20, 4), truth), r100 = pearson(bin(later(s100), 20), truth);
+  const double r_given = pearson(bin(later(given), 20), truth), r_off = pearson(bin(later(off), 20), truth);
+  EXPECT_GT(r20, 0.8);
+  EXPECT_NEAR(r100, r20, 0.03);
+  EXPECT_NEAR(r_given, r20, 0.03);
+  EXPECT_LT(r_off, r100 - 0.1) << r_off << " vs " << r100;
+  OasisOptions fixed_lambda = o;
+  fixed_lambda.lambda = 0.05;  // per input frame: the trace is taken as given
+  EXPECT_EQ(deconvolve_trace(up, fixed_lambda, off).native_fs_hz, 100.0);
+}
+
+/// Real data: no ground-truth trace as recorded looks band-limited (its ratio stays 10× below
+/// the threshold), while Spikefinder's 100 Hz files of sets 5 (the DS16 neurons, recorded at
+/// ~59 Hz) and 6 (DS17, 50 Hz) are found at those rates.
+TEST(Oasis, BandLimitOnRealRecordings) {
+  NEURODL_REQUIRE_SHARED_DATA("groundtruth");
+  int traces = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(test::shared_data() / "groundtruth")) {
+    if (e.path().extension() != ".mat") continue;
+    for (const auto& rec : io::read_recordings(e.path(), {})) {
+      const auto& a = rec.activity;
+      std::vector<double> y(static_cast<std::size_t>(a.rows()));
+      for (Eigen::Index t = 0; t < a.rows(); ++t) y[static_cast<std::size_t>(t)] = a(t, 0);
+      const BandLimit b = detect_band_limit(y, rec.sample_rate_hz);
+      EXPECT_EQ(b.native_fs_hz, rec.sample_rate_hz) << e.path();
+      EXPECT_LT(b.ratio, 0.1 * kBandLimitRatio) << e.path();
+      ++traces;
+    }
+  }
+  EXPECT_GT(traces, 250);
+  NEURODL_REQUIRE_SHARED_DATA("spikefinder/5.train.calcium.csv");
+  for (const auto& [set, lo, hi] : {std::tuple{"5", 57.0, 62.0}, std::tuple{"6", 48.0, 52.0}}) {
+    io::ReadOptions ro;
+    ro.sample_rate_hz = 100.0;
+    const auto recs = io::read_recordings(test::shared_data() / "spikefinder" / (std::string(set) + ".train.calcium.csv"), ro);
+    ASSERT_FALSE(recs.empty());
+    int cols = 0;
+    for (const auto& rec : recs)
+      for (Eigen::Index j = 0; j < rec.activity.cols(); ++j) {
+        std::vector<double> y;
+        for (Eigen::Index t = 0; t < rec.activity.rows() && std::isfinite(rec.activity(t, j)); ++t)
+          y.push_back(rec.activity(t, j));
+        const BandLimit b = detect_band_limit(y, 100.0);
+        EXPECT_GE(b.native_fs_hz, lo) << "set " << set << " column " << j;
+        EXPECT_LE(b.native_fs_hz, hi) << "set " << set << " column " << j;
+        ++cols;
+      }
+    EXPECT_EQ(cols, 9) << "set " << set;
+  }
 }
 
 }  // namespace
