@@ -2,8 +2,11 @@
 // Several recordings in one file (Spikefinder CSV, ground-truth .mat) become one output column
 // each, NaN-padded at the end like the Spikefinder CSV (docs/spikes.md).
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <string>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -17,6 +20,10 @@
 #endif
 
 namespace neurodl::cli {
+
+/// Above this median CASCADE noise level [%·s^-½] the input is taken for ΔF/F in % or raw
+/// fluorescence and a warning is printed (real ΔF/F recordings: ~0.5–10; ×100 for ΔF/F in %).
+constexpr double kImplausibleNoiseLevel = 30.0;
 
 Command add_deconvolve(CLI::App& app, Common& common) {
   struct Args {
@@ -67,6 +74,25 @@ Command add_deconvolve(CLI::App& app, Common& common) {
             const auto recs = io::read_recordings(args->input, args->read);
             const auto cols = spikes::stack_columns(recs);
             const auto res = method->infer(cols.values, args->infer);
+            // ΔF/F as a fraction has a CASCADE noise level of about 0.5–10 %·s^-½; values far
+            // above mean ΔF/F in %, or raw fluorescence: the output is then not what it claims.
+            std::string warning;
+            {
+              std::vector<double> nus;
+              for (const auto& u : res.units)
+                if (std::isfinite(u.noise_level)) nus.push_back(u.noise_level);
+              if (!nus.empty()) {
+                std::nth_element(nus.begin(), nus.begin() + static_cast<std::ptrdiff_t>(nus.size() / 2), nus.end());
+                const double nu = nus[nus.size() / 2];
+                if (nu > kImplausibleNoiseLevel)
+                  warning = fmt::format(
+                      "{}: median noise level {:.3g} %·s^-1/2 is far above that of ΔF/F traces (0.5-10): is the "
+                      "input ΔF/F as a fraction, not in % or raw fluorescence? (spike calibration and the deep "
+                      "models assume fractions)",
+                      args->input, nu);
+              }
+            }
+            if (!warning.empty()) std::fprintf(stderr, "warning: %s\n", warning.c_str());
             if (args->read.units_by_time)
               io::write_npy(args->output, MatrixF(res.spikes.transpose()));
             else
@@ -102,6 +128,7 @@ Command add_deconvolve(CLI::App& app, Common& common) {
                                       {"iterations", u.iterations}});
               }
               if (const auto d = method->details(); !d.is_null()) j["method_details"] = d;
+              j["warnings"] = warning.empty() ? nlohmann::json::array() : nlohmann::json::array({warning});
               write_json(args->json, j);
             }
             if (!common.quiet)

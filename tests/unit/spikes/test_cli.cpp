@@ -170,6 +170,31 @@ TEST(Cli, BadInputsFailWithOneLineAndNoOutput) {
   EXPECT_FALSE(std::filesystem::exists(out));
 }
 
+/// ΔF/F given in % (or raw fluorescence) still deconvolves, but says on stderr and in the JSON
+/// that the noise level is implausible for a fraction; the same trace as a fraction does not.
+TEST(Cli, DffInPercentIsFlagged) {
+  test::ScratchDir dir;
+  const MatrixF x = planted(3000, 3, 11);
+  io::write_npy(dir / "frac.npy", x);
+  io::write_npy(dir / "pct.npy", MatrixF(x * 100.0f));
+  for (const std::string name : {"frac", "pct"}) {
+    const auto r = run("deconvolve " + (dir / (name + ".npy")).string() + " --fs 30 -o " + (dir / (name + ".out.npy")).string() +
+                           " --json " + (dir / (name + ".json")).string(),
+                       dir);
+    EXPECT_EQ(r.code, 0) << r.err;
+    std::ifstream js(dir / (name + ".json"));
+    const auto j = nlohmann::json::parse(js);
+    if (name == "pct") {
+      EXPECT_NE(r.err.find("warning: "), std::string::npos) << r.err;
+      EXPECT_NE(r.err.find("not in %"), std::string::npos) << r.err;
+      ASSERT_EQ(j["warnings"].size(), 1u);
+    } else {
+      EXPECT_EQ(r.err.find("warning"), std::string::npos) << r.err;
+      EXPECT_TRUE(j["warnings"].empty());
+    }
+  }
+}
+
 TEST(Cli, SpikefinderCsvKeepsNaNPaddingAndScores) {
   NEURODL_REQUIRE_SHARED_DATA("spikefinder/6.train.calcium.csv");
   test::ScratchDir dir;
