@@ -14,6 +14,7 @@
 #include "neurodl/core/error.hpp"
 #include "neurodl/io/npy.hpp"
 #include "neurodl/io/registry.hpp"
+#include "neurodl/spikes/dff.hpp"
 #include "neurodl/spikes/registry.hpp"
 #ifdef NEURODL_HAVE_NETS
 #include "neurodl/nets/spike_net.hpp"
@@ -30,6 +31,8 @@ Command add_deconvolve(CLI::App& app, Common& common) {
     std::string input, output, json, method = "oasis-ar2";
     io::ReadOptions read;
     spikes::InferenceOptions infer;
+    spikes::DffOptions dff;
+    std::string input_kind = "auto";
   };
   auto args = std::make_shared<Args>();
 #ifdef NEURODL_HAVE_NETS
@@ -55,12 +58,22 @@ Command add_deconvolve(CLI::App& app, Common& common) {
   for (auto& s : spikes::option_specs(args->infer.oasis))
     if (s.name != "sample_rate_hz") specs.push_back(s);
   add_option_specs(sub, specs);
+  // Raw fluorescence becomes ΔF/F first; its options carry a --dff- prefix (OASIS has --baseline).
+  sub->add_option("--input-kind", args->input_kind,
+                  "auto: raw fluorescence (suite2p F.npy, NWB Fluorescence) is turned into ΔF/F "
+                  "first, anything else is taken as ΔF/F; dff or fluorescence: say which it is")
+      ->check(CLI::IsMember({"auto", "dff", "fluorescence"}))
+      ->capture_default_str();
+  std::vector<OptionSpec> dff_specs = spikes::option_specs(args->dff);
+  for (auto& s : dff_specs)
+    s.flag = s.name == "neuropil_coefficient" ? "--neuropil-coefficient" : "--dff-" + flag_of(s).substr(2);
+  add_option_specs(sub, dff_specs);
   sub->add_option("-o,--output", args->output,
                   "expected spikes per frame as .npy, same shape and orientation as the input")
       ->required();
   sub->add_option("--json", args->json, "also write per-unit parameters as JSON to this path");
   add_common_flags(sub, common);
-  return {sub, [args, specs, &common] {
+  return {sub, [args, specs, dff_specs, &common] {
             // Everything that can be checked before reading is checked first.
             const auto method = spikes::make_spike_inference(args->method);
             if (!args->infer.model.empty() && args->method != "deep")
@@ -71,7 +84,26 @@ Command add_deconvolve(CLI::App& app, Common& common) {
                   {.component = "deconvolve", .what = "the frame rate is required",
                    .expected = "--fs HZ", .got = "none", .field = "--fs"});
             args->infer.oasis.sample_rate_hz = args->read.sample_rate_hz;
-            const auto recs = io::read_recordings(args->input, args->read);
+            auto recs = io::read_recordings(args->input, args->read);
+            // Raw fluorescence → ΔF/F (F − α·F_neu with the reader's neuropil when it has one,
+            // over a running baseline), recording by recording, before anything is written.
+            std::size_t converted = 0;
+            for (auto& r : recs) {
+              const bool raw = args->input_kind == "fluorescence" ||
+                               (args->input_kind == "auto" && r.kind == ActivityKind::fluorescence);
+              if (!raw) continue;
+              const auto it = r.truth.find("neuropil");
+              const MatrixF none;
+              const double fs = std::isfinite(r.sample_rate_hz) ? r.sample_rate_hz : args->read.sample_rate_hz;
+              try {
+                r.activity = spikes::delta_f_over_f(r.activity, it != r.truth.end() ? it->second : none, fs, args->dff);
+              } catch (const Error& e) {
+                raise(dynamic_cast<const ShapeError*>(&e) != nullptr ? ErrorKind::shape : ErrorKind::config, {.component = "deconvolve", .what = std::string("ΔF/F of raw fluorescence: ") + e.what(),
+                                 .file = args->input, .field = "--input-kind"});
+              }
+              r.kind = ActivityKind::dff;
+              ++converted;
+            }
             const auto cols = spikes::stack_columns(recs);
             const auto res = method->infer(cols.values, args->infer);
             // ΔF/F as a fraction has a CASCADE noise level of about 0.5–10 %·s^-½; values far
@@ -106,6 +138,9 @@ Command add_deconvolve(CLI::App& app, Common& common) {
                                {"shape", {res.spikes.rows(), res.spikes.cols()}},
                                {"options", option_values(specs)}};
               j["options"]["sample_rate_hz"] = args->read.sample_rate_hz;
+              j["options"]["input_kind"] = args->input_kind;
+              j["dff_from_fluorescence"] = converted;  // recordings turned into ΔF/F
+              if (converted > 0) j["dff_options"] = option_values(dff_specs);
               j["units"] = nlohmann::json::array();
               auto val = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(); };
               for (std::size_t k = 0; k < res.units.size(); ++k) {

@@ -118,13 +118,13 @@ MatrixF running_baseline(const MatrixF& f, double fs, const DffOptions& o) {
   check_rate(fs);
   check(o.baseline == "maximin" || o.baseline == "percentile", ErrorKind::config,
         {.component = kComponent, .what = "unknown baseline", .expected = "maximin or percentile",
-         .got = o.baseline, .field = "--baseline"});
+         .got = o.baseline, .field = "--dff-baseline"});
   check(o.percentile >= 0 && o.percentile <= 100, ErrorKind::config,
         {.component = kComponent, .what = "percentile out of range", .expected = "0…100",
-         .got = num(o.percentile), .field = "--percentile"});
+         .got = num(o.percentile), .field = "--dff-percentile"});
   check(o.window_s > 0 && std::isfinite(o.window_s), ErrorKind::config,
         {.component = kComponent, .what = "window must be positive", .expected = "> 0",
-         .got = num(o.window_s), .unit = "s", .field = "--window-s"});
+         .got = num(o.window_s), .unit = "s", .field = "--dff-window-s"});
   check(count_nonfinite(f) == 0, ErrorKind::config,
         {.component = kComponent, .what = "fluorescence holds NaN or Inf",
          .got = std::to_string(count_nonfinite(f)) + " values"});

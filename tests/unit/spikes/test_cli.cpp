@@ -18,6 +18,7 @@
 #include "neurodl/eval/spikefinder.hpp"
 #include "neurodl/io/npy.hpp"
 #include "neurodl/io/registry.hpp"
+#include "neurodl/spikes/dff.hpp"
 #include "neurodl/spikes/registry.hpp"
 #include "neurodl/core/filesystem.hpp"  // test_support.hpp uses remove_tree without including it
 #include "test_support.hpp"
@@ -193,6 +194,63 @@ TEST(Cli, DffInPercentIsFlagged) {
       EXPECT_TRUE(j["warnings"].empty());
     }
   }
+}
+
+/// A suite2p folder holds raw fluorescence and neuropil: deconvolve turns them into ΔF/F first
+/// (F − 0.7·F_neu over Suite2p's maximin baseline), exactly as spikes::delta_f_over_f does, so the
+/// output equals that of the library's ΔF/F given as .npy; --input-kind dff skips the step (and
+/// the raw F then draws the units warning).
+TEST(Cli, Suite2pFluorescenceBecomesDffFirst) {
+  test::ScratchDir dir;
+  const Eigen::Index T = 3000, N = 3;
+  const MatrixF dff = planted(T, N, 21);
+  std::mt19937_64 rng(4);
+  std::normal_distribution<double> drift(0, 1);
+  MatrixF fneu(T, N), f(T, N);
+  for (Eigen::Index j = 0; j < N; ++j)
+    for (Eigen::Index t = 0; t < T; ++t) {
+      fneu(t, j) = static_cast<float>(200 + 20 * std::sin(0.01 * t + j) + drift(rng));
+      f(t, j) = static_cast<float>(0.7 * fneu(t, j) + 400 * (1 + dff(t, j)));
+    }
+  std::filesystem::create_directories(dir / "plane0");
+  io::write_npy(dir / "plane0" / "F.npy", MatrixF(f.transpose()));
+  io::write_npy(dir / "plane0" / "Fneu.npy", MatrixF(fneu.transpose()));
+  const MatrixF lib = spikes::delta_f_over_f(f, fneu, 30.0);
+  io::write_npy(dir / "lib.npy", lib);
+  auto go = [&](const std::string& in, const std::string& name, const std::string& extra) {
+    const auto r = run("deconvolve " + in + " --fs 30 -o " + (dir / (name + ".npy")).string() + " --json " +
+                           (dir / (name + ".json")).string() + extra,
+                       dir);
+    EXPECT_EQ(r.code, 0) << r.err;
+    std::ifstream js(dir / (name + ".json"));
+    return std::make_pair(r.err, nlohmann::json::parse(js));
+  };
+  const auto [err_s2p, j_s2p] = go((dir / "plane0").string(), "s2p", "");
+  const auto [err_lib, j_lib] = go((dir / "lib.npy").string(), "lib_out", "");
+  EXPECT_EQ(err_s2p.find("warning"), std::string::npos) << err_s2p;
+  EXPECT_EQ(j_s2p["dff_from_fluorescence"], 1);
+  EXPECT_EQ(j_lib["dff_from_fluorescence"], 0);
+  EXPECT_EQ(j_s2p["dff_options"]["neuropil_coefficient"], 0.7);
+  const MatrixF a = io::read_npy(dir / "s2p.npy").values, b = io::read_npy(dir / "lib_out.npy").values;
+  ASSERT_EQ(a.rows(), T);
+  ASSERT_EQ(a.cols(), N);
+  EXPECT_LT((a - b).cwiseAbs().maxCoeff(), 1e-5f);
+  // The ΔF/F recovers the planted one up to the baseline's slow error.
+  for (Eigen::Index j = 0; j < N; ++j) {
+    std::vector<double> x(lib.col(j).data(), lib.col(j).data() + T), y(dff.col(j).data(), dff.col(j).data() + T);
+    double mx = 0, my = 0, sxy = 0, sxx = 0, syy = 0;
+    for (Eigen::Index t = 0; t < T; ++t) mx += x[t] / T, my += y[t] / T;
+    for (Eigen::Index t = 0; t < T; ++t)
+      sxy += (x[t] - mx) * (y[t] - my), sxx += (x[t] - mx) * (x[t] - mx), syy += (y[t] - my) * (y[t] - my);
+    EXPECT_GT(sxy / std::sqrt(sxx * syy), 0.99) << j;
+  }
+  const auto [err_raw, j_raw] = go((dir / "plane0").string(), "raw", " --input-kind dff");
+  EXPECT_NE(err_raw.find("warning: "), std::string::npos) << err_raw;
+  EXPECT_EQ(j_raw["dff_from_fluorescence"], 0);
+  // A bad ΔF/F option is one line, exit 2, nothing written.
+  const auto bad = run("deconvolve " + (dir / "plane0").string() + " --fs 30 --dff-window-s 0 -o " + (dir / "bad.npy").string(), dir);
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_FALSE(std::filesystem::exists(dir / "bad.npy"));
 }
 
 TEST(Cli, SpikefinderCsvKeepsNaNPaddingAndScores) {
