@@ -3,6 +3,8 @@
 // each, NaN-padded at the end like the Spikefinder CSV (docs/spikes.md).
 
 #include <algorithm>
+#include <cctype>
+#include <filesystem>
 #include <cmath>
 #include <cstdio>
 #include <string>
@@ -12,6 +14,7 @@
 
 #include "commands.hpp"
 #include "neurodl/core/error.hpp"
+#include "neurodl/io/csv.hpp"
 #include "neurodl/io/npy.hpp"
 #include "neurodl/io/registry.hpp"
 #include "neurodl/spikes/dff.hpp"
@@ -25,6 +28,13 @@ namespace neurodl::cli {
 /// Above this median CASCADE noise level [%·s^-½] the input is taken for ΔF/F in % or raw
 /// fluorescence and a warning is printed (real ΔF/F recordings: ~0.5–10; ×100 for ΔF/F in %).
 constexpr double kImplausibleNoiseLevel = 30.0;
+
+/// An output named *.csv is written in the Spikefinder layout, anything else as .npy.
+bool is_csv(const std::string& path) {
+  std::string ext = std::filesystem::path(path).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return ext == ".csv";
+}
 
 Command add_deconvolve(CLI::App& app, Common& common) {
   struct Args {
@@ -69,7 +79,8 @@ Command add_deconvolve(CLI::App& app, Common& common) {
     s.flag = s.name == "neuropil_coefficient" ? "--neuropil-coefficient" : "--dff-" + flag_of(s).substr(2);
   add_option_specs(sub, dff_specs);
   sub->add_option("-o,--output", args->output,
-                  "expected spikes per frame as .npy, same shape and orientation as the input")
+                  "expected spikes per frame as .npy, same shape and orientation as the input, or "
+                  "as .csv in the Spikefinder layout (a column per unit, empty cells for padding)")
       ->required();
   sub->add_option("--json", args->json, "also write per-unit parameters as JSON to this path");
   add_common_flags(sub, common);
@@ -125,7 +136,9 @@ Command add_deconvolve(CLI::App& app, Common& common) {
               }
             }
             if (!warning.empty()) std::fprintf(stderr, "warning: %s\n", warning.c_str());
-            if (args->read.units_by_time)
+            if (is_csv(args->output))
+              io::write_spikefinder_csv(args->output, res.spikes);  // Spikefinder layout: time × units
+            else if (args->read.units_by_time)
               io::write_npy(args->output, MatrixF(res.spikes.transpose()));
             else
               io::write_npy(args->output, res.spikes);

@@ -7,6 +7,7 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <map>
 #include <set>
@@ -14,6 +15,7 @@
 #include <string>
 #include <system_error>
 
+#include "neurodl/core/atomic_file.hpp"
 #include "neurodl/core/error.hpp"
 
 namespace neurodl::io {
@@ -290,6 +292,32 @@ std::vector<Recording> read_csv(const fs::path& path, const ReadOptions& options
       rec.activity(i, static_cast<Eigen::Index>(k)) =
           static_cast<float>(t.columns[activity_cols[k]][static_cast<std::size_t>(i)]);
   return {std::move(rec)};
+}
+
+void write_spikefinder_csv(const fs::path& path, const MatrixF& m) {
+  AtomicFile out(path);
+  {
+    std::ofstream f(out.temp_path());
+    if (!f)
+      raise(ErrorKind::io, {.component = "io.spikefinder-csv", .what = "cannot create file", .file = path.string()});
+    for (Eigen::Index j = 0; j < m.cols(); ++j) f << (j ? "," : "") << j;
+    f << '\n';
+    char buf[32];
+    for (Eigen::Index t = 0; t < m.rows(); ++t) {
+      for (Eigen::Index j = 0; j < m.cols(); ++j) {
+        if (j) f << ',';
+        const float v = m(t, j);
+        if (std::isnan(v)) continue;
+        std::snprintf(buf, sizeof buf, "%.6g", static_cast<double>(v));
+        f << buf;
+      }
+      f << '\n';
+    }
+    f.flush();
+    if (!f)
+      raise(ErrorKind::io, {.component = "io.spikefinder-csv", .what = "write failed", .file = path.string()});
+  }
+  out.commit();
 }
 
 }  // namespace neurodl::io

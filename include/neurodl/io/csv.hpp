@@ -29,6 +29,10 @@ bool sniff_spikefinder_csv(const std::filesystem::path& path);
 /// and column) and ShapeError (the spikes file lacks the neuron or has fewer rows; names both).
 std::vector<Recording> read_spikefinder_csv(const std::filesystem::path& path,
                                             const ReadOptions& options);
+/// Writes a T × N matrix in the Spikefinder layout: a header of column indices 0…N−1, one row per
+/// frame, NaN (the padding of shorter columns) as an empty cell, values with 6 significant digits.
+/// Atomic: a failed write leaves no file. Throws IoError (folder missing, write failed).
+void write_spikefinder_csv(const std::filesystem::path& path, const MatrixF& m);
 /// True for any other file named .csv or .tsv.
 bool sniff_csv(const std::filesystem::path& path);
 /// One recording named after the file stem: T × N activity (kind unknown) from the numeric

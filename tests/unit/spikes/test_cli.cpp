@@ -253,6 +253,42 @@ TEST(Cli, Suite2pFluorescenceBecomesDffFirst) {
   EXPECT_FALSE(std::filesystem::exists(dir / "bad.npy"));
 }
 
+/// -o X.csv writes the Spikefinder layout: header 0…N−1, a row per frame, the values of the .npy
+/// output to 6 significant digits, padding as empty cells; a missing folder is exit 2, no file.
+TEST(Cli, CsvOutputInTheSpikefinderLayout) {
+  test::ScratchDir dir;
+  MatrixF x = planted(400, 3, 5);
+  for (Eigen::Index t = 350; t < 400; ++t) x(t, 1) = NAN;  // a shorter unit
+  io::write_npy(dir / "x.npy", x);
+  ASSERT_EQ(run("deconvolve " + (dir / "x.npy").string() + " --fs 30 -o " + (dir / "p.npy").string(), dir).code, 0);
+  ASSERT_EQ(run("deconvolve " + (dir / "x.npy").string() + " --fs 30 -o " + (dir / "p.csv").string(), dir).code, 0);
+  const MatrixF p = io::read_npy(dir / "p.npy").values;
+  std::ifstream in(dir / "p.csv");
+  std::string line;
+  std::getline(in, line);
+  EXPECT_EQ(line, "0,1,2");
+  Eigen::Index t = 0;
+  while (std::getline(in, line)) {
+    std::vector<std::string> cells;
+    std::stringstream ss(line);
+    for (std::string c; std::getline(ss, c, ',');) cells.push_back(c);
+    if (!line.empty() && line.back() == ',') cells.emplace_back();
+    ASSERT_EQ(cells.size(), 3u) << "row " << t;
+    for (Eigen::Index j = 0; j < 3; ++j) {
+      if (std::isnan(p(t, j))) {
+        EXPECT_TRUE(cells[j].empty()) << t << "," << j;
+      } else {
+        EXPECT_NEAR(std::stod(cells[j]), p(t, j), 1e-5 * std::max(1.0f, std::abs(p(t, j)))) << t << "," << j;
+      }
+    }
+    ++t;
+  }
+  EXPECT_EQ(t, 400);
+  const auto bad = run("deconvolve " + (dir / "x.npy").string() + " --fs 30 -o " + (dir / "missing" / "p.csv").string(), dir);
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_FALSE(std::filesystem::exists(dir / "missing"));
+}
+
 TEST(Cli, SpikefinderCsvKeepsNaNPaddingAndScores) {
   NEURODL_REQUIRE_SHARED_DATA("spikefinder/6.train.calcium.csv");
   test::ScratchDir dir;
