@@ -1127,9 +1127,13 @@ std::vector<double> SpikeNet::predict_trace(std::span<const double> y, double fs
   return r;
 }
 
-MatrixF SpikeNet::predict(const MatrixF& dff, double fs, std::vector<double>* delays_s, double native_fs) const {
+MatrixF SpikeNet::predict(const MatrixF& dff, double fs, std::vector<double>* delays_s,
+                          const std::vector<double>* native_fs) const {
   check(dff.rows() > 0 && dff.cols() > 0, ErrorKind::shape,
         {.component = kComponent, .what = "empty ΔF/F matrix"});
+  check(native_fs == nullptr || native_fs->size() == static_cast<std::size_t>(dff.cols()), ErrorKind::shape,
+        {.component = kComponent, .what = "one native rate per column needed",
+         .expected = std::to_string(dff.cols()), .got = native_fs ? std::to_string(native_fs->size()) : ""});
   torch::set_num_threads(std::max(1, num_threads()));
   MatrixF out = MatrixF::Constant(dff.rows(), dff.cols(), std::numeric_limits<float>::quiet_NaN());
   if (delays_s != nullptr) delays_s->assign(static_cast<std::size_t>(dff.cols()), kNaN);
@@ -1140,7 +1144,8 @@ MatrixF SpikeNet::predict(const MatrixF& dff, double fs, std::vector<double>* de
           {.component = kComponent, .what = "trace too short", .expected = ">= 2 frames",
            .got = "unit " + std::to_string(j) + ": " + std::to_string(y.size())});
     const std::vector<double> p =
-        predict_trace(y, fs, delays_s != nullptr ? &(*delays_s)[static_cast<std::size_t>(j)] : nullptr, native_fs);
+        predict_trace(y, fs, delays_s != nullptr ? &(*delays_s)[static_cast<std::size_t>(j)] : nullptr,
+                      native_fs != nullptr ? (*native_fs)[static_cast<std::size_t>(j)] : kNaN);
     for (std::size_t t = 0; t < p.size(); ++t) out(static_cast<Eigen::Index>(t), j) = static_cast<float>(p[t]);
   }
   return out;
@@ -1301,7 +1306,7 @@ class DeepSpikeInference : public spikes::SpikeInference {
 
     spikes::DeconvolveResult res;
     std::vector<double> delays;
-    res.spikes = net.predict(dff, fs, &delays, given);
+    res.spikes = net.predict(dff, fs, &delays, &natives);  // each column's rate, found once
     for (std::size_t j = 0; j < cols.size(); ++j) {
       spikes::UnitFit u;
       u.n_frames = static_cast<std::int64_t>(cols[j].size());

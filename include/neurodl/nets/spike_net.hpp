@@ -283,10 +283,11 @@ class SpikeNet {
   std::vector<double> predict_trace(std::span<const double> dff, double sample_rate_hz,
                                     double* delay_s = nullptr, double native_fs = kNaN) const;
   /// predict_trace for every column of `dff` (T × N, trailing NaN padding kept); `delays_s`, when
-  /// given, receives each column's alignment delay [s] (NaN for an empty column). Throws
-  /// ConfigError for NaN inside a column (naming unit and frame).
+  /// given, receives each column's alignment delay [s] (NaN for an empty column); `native_fs`,
+  /// when given, holds predict_trace's native_fs for each column (N values). Throws ConfigError
+  /// for NaN inside a column (naming unit and frame) and ShapeError for a wrong native_fs length.
   MatrixF predict(const MatrixF& dff, double sample_rate_hz, std::vector<double>* delays_s = nullptr,
-                  double native_fs = kNaN) const;
+                  const std::vector<double>* native_fs = nullptr) const;
   /// Predictions for windows (B × C·W, row b the window around one frame at the model rate,
   /// channel after channel, C = the model's input channels) by the windowed forward pass used in
   /// training (mean over members of max(0, net); the network alone, without the blend); for
