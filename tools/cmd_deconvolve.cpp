@@ -91,11 +91,9 @@ Command add_deconvolve(CLI::App& app, Common& common) {
               raise(ErrorKind::config, {.component = "deconvolve",
                                         .what = "--model applies only to --method deep",
                                         .got = args->method, .field = "--model"});
-            check(std::isfinite(args->read.sample_rate_hz), ErrorKind::config,
-                  {.component = "deconvolve", .what = "the frame rate is required",
-                   .expected = "--fs HZ", .got = "none", .field = "--fs"});
-            args->infer.oasis.sample_rate_hz = args->read.sample_rate_hz;
             auto recs = io::read_recordings(args->input, args->read);
+            const double rate = frame_rate(args->read.sample_rate_hz, recs, args->input, "deconvolve");
+            args->infer.oasis.sample_rate_hz = rate;
             // Raw fluorescence → ΔF/F (F − α·F_neu with the reader's neuropil when it has one,
             // over a running baseline), recording by recording, before anything is written.
             std::size_t converted = 0;
@@ -105,7 +103,7 @@ Command add_deconvolve(CLI::App& app, Common& common) {
               if (!raw) continue;
               const auto it = r.truth.find("neuropil");
               const MatrixF none;
-              const double fs = std::isfinite(r.sample_rate_hz) ? r.sample_rate_hz : args->read.sample_rate_hz;
+              const double fs = std::isfinite(r.sample_rate_hz) ? r.sample_rate_hz : rate;
               try {
                 r.activity = spikes::delta_f_over_f(r.activity, it != r.truth.end() ? it->second : none, fs, args->dff);
               } catch (const Error& e) {
@@ -150,7 +148,7 @@ Command add_deconvolve(CLI::App& app, Common& common) {
                                {"n_recordings", recs.size()},
                                {"shape", {res.spikes.rows(), res.spikes.cols()}},
                                {"options", option_values(specs)}};
-              j["options"]["sample_rate_hz"] = args->read.sample_rate_hz;
+              j["options"]["sample_rate_hz"] = rate;  // --fs, or the rate the file stores
               j["options"]["input_kind"] = args->input_kind;
               j["dff_from_fluorescence"] = converted;  // recordings turned into ΔF/F
               if (converted > 0) j["dff_options"] = option_values(dff_specs);

@@ -30,20 +30,18 @@ Command add_score_spikes(CLI::App& app, Common& common) {
   sub->add_option("--json", args->json, "write per-unit and mean scores as JSON here")->required();
   add_common_flags(sub, common);
   return {sub, [args, &common] {
-            check(std::isfinite(args->read.sample_rate_hz), ErrorKind::config,
-                  {.component = "score-spikes", .what = "the frame rate is required",
-                   .expected = "--fs HZ", .got = "none", .field = "--fs"});
-            const auto truth =
-                spikes::stack_columns(io::read_recordings(args->truth, args->read), "spike_counts");
+            const auto truth_recs = io::read_recordings(args->truth, args->read);
+            const double rate = frame_rate(args->read.sample_rate_hz, truth_recs, args->truth, "score-spikes");
+            const auto truth = spikes::stack_columns(truth_recs, "spike_counts");
             const auto pred = spikes::stack_columns(io::read_recordings(args->pred, args->read));
             MatrixF t = truth.values, p = pred.values;
             // A truth stacked from recordings of unequal length is padded; the prediction may
             // be a plain .npy of the same padded shape.
-            const auto score = eval::spikefinder_score(t, p, args->read.sample_rate_hz);
+            const auto score = eval::spikefinder_score(t, p, rate);
             auto val = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(); };
             nlohmann::json j{{"truth", args->truth},
                              {"pred", args->pred},
-                             {"sample_rate_hz", args->read.sample_rate_hz},
+                             {"sample_rate_hz", rate},
                              {"bin_rate_hz", eval::kSpikefinderBinRateHz},
                              {"mean_correlation", val(score.mean_correlation)}};
             double me = 0, mb = 0;

@@ -96,4 +96,19 @@ void write_json(const std::filesystem::path& path, const nlohmann::json& j) {
   out.commit();
 }
 
+double frame_rate(double given, const std::vector<Recording>& recs, const std::string& file,
+                  const std::string& component) {
+  if (std::isfinite(given)) return given;
+  check(!recs.empty() && std::isfinite(recs.front().sample_rate_hz), ErrorKind::config,
+        {.component = component, .what = "the frame rate is required (the file stores none)",
+         .expected = "--fs HZ", .got = "none", .file = file, .field = "--fs"});
+  const double fs = recs.front().sample_rate_hz;
+  for (const auto& r : recs)
+    check(std::isfinite(r.sample_rate_hz) && std::abs(r.sample_rate_hz - fs) <= 0.01 * fs, ErrorKind::config,
+          {.component = component, .what = "recordings at different frame rates: give --fs or one recording per run",
+           .expected = fmt::format("{:g} Hz", fs), .got = fmt::format("{:g} Hz in {}", r.sample_rate_hz, r.name),
+           .file = file, .field = "--fs"});
+  return fs;
+}
+
 }  // namespace neurodl::cli

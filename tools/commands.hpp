@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "neurodl/core/options.hpp"
+#include "neurodl/core/recording.hpp"
 
 namespace neurodl::cli {
 
@@ -36,6 +37,11 @@ void add_common_flags(CLI::App* sub, Common& common);
 void add_option_specs(CLI::App* sub, const std::vector<OptionSpec>& specs);
 /// Writes JSON (indented) to `path` atomically.
 void write_json(const std::filesystem::path& path, const nlohmann::json& j);
+/// The frame rate a command works at: `given` (--fs) when finite, else the rate the file stores,
+/// the same for every recording in it (within 1 %; the first one's). Throws ConfigError naming
+/// `file` and --fs when the file stores none or its recordings disagree.
+double frame_rate(double given, const std::vector<Recording>& recs, const std::string& file,
+                  const std::string& component);
 
 // One factory per subcommand (tools/cmd_<name>.cpp).
 Command add_info(CLI::App& app, Common& common);

@@ -1781,8 +1781,9 @@ DeconvolveResult deconvolve(const MatrixF& dff, const OasisOptions& o) {
     if (first_bad[j] < n)
       config_error("trace holds NaN or Inf", "finite ΔF/F (NaN only as trailing padding)",
                    "unit " + std::to_string(j) + ", frame " + std::to_string(first_bad[j]));
-    check(n >= 16, ErrorKind::shape,
-          {.component = kComponent, .what = "trace too short", .expected = ">= 16 frames",
+    // An all-NaN column (an empty ROI) gives an all-NaN output column; a short one is an error.
+    check(n >= 16 || n == 0, ErrorKind::shape,
+          {.component = kComponent, .what = "trace too short", .expected = ">= 16 frames (or none)",
            .got = "unit " + std::to_string(j) + ": " + std::to_string(n)});
   }
   check_options(o);  // once, on the calling thread, before any work
@@ -1839,6 +1840,11 @@ DeconvolveResult deconvolve(const MatrixF& dff, const OasisOptions& o) {
           for (Eigen::Index l = 0; l < std::min(kGroup, nb - q); ++l) {
             const Eigen::Index n = len_g[l];
             float* column = block.data() + (q + l) * T;
+            if (n == 0) {
+              res.units[j0 + q + l] = UnitFit{};
+              std::fill(column, column + T, std::numeric_limits<float>::quiet_NaN());
+              continue;
+            }
             std::copy(column, column + n, y.begin());
             res.units[j0 + q + l] = deconvolve_checked(std::span<const double>(y.data(), n), o,
                                                        std::span<double>(out.data(), n), part_of[l],

@@ -193,9 +193,10 @@ UnitFit deconvolve_trace(std::span<const double> y, const OasisOptions& options,
 
 /// Deconvolves every column of `dff` (T × N ΔF/F, rows = frames) in parallel over units
 /// (neurodl::set_num_threads), with per-thread memory O(T). A column may end in NaN padding
-/// (e.g. Spikefinder CSV); the padding is kept in the output. Progress on stderr for long runs.
+/// (e.g. Spikefinder CSV); the padding is kept in the output, and an all-NaN column (an empty ROI)
+/// gives an all-NaN column with a default UnitFit (n_frames 0). Progress on stderr for long runs.
 /// Throws ConfigError (NaN/Inf inside a column, bad rate or options, naming the unit and frame)
-/// and ShapeError (empty matrix, a column with fewer than 16 frames).
+/// and ShapeError (empty matrix, a column with 1 to 15 frames).
 DeconvolveResult deconvolve(const MatrixF& dff, const OasisOptions& options);
 
 }  // namespace neurodl::spikes

@@ -289,6 +289,31 @@ TEST(Cli, CsvOutputInTheSpikefinderLayout) {
   EXPECT_FALSE(std::filesystem::exists(dir / "missing"));
 }
 
+/// --fs may be left out for a file that stores its rate (a Spikefinder CSV is 100 Hz): the same
+/// output as with --fs, the rate in the JSON; a plain .npy, which stores none, is exit 2 naming it.
+TEST(Cli, RateComesFromTheFileWhenItStoresOne) {
+  test::ScratchDir dir;
+  const MatrixF x = planted(600, 2, 8);
+  {
+    std::ofstream f(dir / "s.calcium.csv");
+    f << "0,1\n";
+    for (Eigen::Index t = 0; t < x.rows(); ++t) f << x(t, 0) << "," << x(t, 1) << "\n";
+  }
+  const auto csv = (dir / "s.calcium.csv").string();
+  ASSERT_EQ(run("deconvolve " + csv + " -o " + (dir / "a.npy").string() + " --json " + (dir / "a.json").string(), dir).code, 0);
+  ASSERT_EQ(run("deconvolve " + csv + " --fs 100 -o " + (dir / "b.npy").string(), dir).code, 0);
+  const MatrixF a = io::read_npy(dir / "a.npy").values, b = io::read_npy(dir / "b.npy").values;
+  EXPECT_EQ((a - b).cwiseAbs().maxCoeff(), 0.0f);
+  std::ifstream js(dir / "a.json");
+  EXPECT_EQ(nlohmann::json::parse(js)["options"]["sample_rate_hz"], 100.0);
+  io::write_npy(dir / "x.npy", x);
+  const auto r = run("deconvolve " + (dir / "x.npy").string() + " -o " + (dir / "c.npy").string(), dir);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("x.npy"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--fs"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "c.npy"));
+}
+
 TEST(Cli, SpikefinderCsvKeepsNaNPaddingAndScores) {
   NEURODL_REQUIRE_SHARED_DATA("spikefinder/6.train.calcium.csv");
   test::ScratchDir dir;

@@ -527,8 +527,9 @@ TEST(Oasis, ParallelResultDoesNotDependOnThreads) {
     const auto c = ar_calcium(n, 0.93, 0);
     for (Eigen::Index t = 0; t < x.rows(); ++t) x(t, j) = static_cast<float>(c[t] + noise(rng));
   }
-  // NaN padding at the end of one column is kept.
+  // NaN padding at the end of one column is kept; an all-NaN column (an empty ROI) stays NaN.
   for (Eigen::Index t = 2500; t < x.rows(); ++t) x(t, 5) = NAN;
+  x.col(9).setConstant(NAN);
   OasisOptions o;
   o.sample_rate_hz = 30;
   set_num_threads(1);
@@ -537,9 +538,11 @@ TEST(Oasis, ParallelResultDoesNotDependOnThreads) {
   const auto b = deconvolve(x, o);
   set_num_threads(0);
   ASSERT_EQ(a.spikes.rows(), x.rows());
+  EXPECT_EQ(a.units[9].n_frames, 0);
+  EXPECT_TRUE(std::isnan(a.units[9].tau_decay_s));
   for (Eigen::Index t = 0; t < x.rows(); ++t)
     for (Eigen::Index j = 0; j < x.cols(); ++j) {
-      if (j == 5 && t >= 2500) {
+      if ((j == 5 && t >= 2500) || j == 9) {
         EXPECT_TRUE(std::isnan(a.spikes(t, j)));
         continue;
       }
@@ -624,6 +627,21 @@ TEST(Oasis, KnownDecayMatrixMatchesTraceByTrace) {
   }
   for (Eigen::Index t = 650; t < T; ++t) x(t, 5) = NAN;
   for (Eigen::Index t = 30; t < T; ++t) x(t, 70) = NAN;
+  {
+    // An all-NaN column among the eight lanes of a group: NaN out, the others unchanged.
+    MatrixF z = x;
+    z.col(11).setConstant(NAN);
+    OasisOptions q{.sample_rate_hz = 30};
+    q.tau_decay_s = 0.4;
+    q.lambda = 0.02;
+    q.baseline = -0.15;
+    const auto rz = deconvolve(z, q), rx = deconvolve(x, q);
+    EXPECT_EQ(rz.units[11].n_frames, 0);
+    for (Eigen::Index t = 0; t < T; ++t) {
+      EXPECT_TRUE(std::isnan(rz.spikes(t, 11)));
+      EXPECT_TRUE(same(rz.spikes(t, 12), rx.spikes(t, 12)));
+    }
+  }
   OasisOptions o;
   o.sample_rate_hz = 30;
   o.tau_decay_s = 0.4;
