@@ -48,8 +48,11 @@ static void add_recordings(const std::string& dataset, const fs::path& file, dou
 }
 
 int main(int argc, char** argv) {
-  if (argc != 3) {
-    std::fprintf(stderr, "usage: eval_spikes_lodo DATA_DIR OUT.tsv\n");
+  // --defaults-only: the shipped window and shrinkage, the shipped lead, a finer grid of widths
+  // (for rules that set the width per trace from its fit, e.g. its signal-to-noise ratio).
+  const bool defaults_only = argc == 4 && std::string(argv[3]) == "--defaults-only";
+  if (argc != 3 && !defaults_only) {
+    std::fprintf(stderr, "usage: eval_spikes_lodo DATA_DIR OUT.tsv [--defaults-only]\n");
     return 2;
   }
   const fs::path data = argv[1];
@@ -72,8 +75,10 @@ int main(int argc, char** argv) {
   }
   std::fprintf(stderr, "%zu traces\n", traces.size());
 
-  const std::vector<double> widths{0, 0.02, 0.04, 0.06, 0.08, 0.1, 0.125, 0.15, 0.2, 0.25, 0.3, 0.4};
-  const std::vector<double> leads{0, 0.25, 0.5, 0.75, 1, 1.5};
+  const std::vector<double> widths =
+      defaults_only ? std::vector<double>{0, 0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07, 0.08, 0.1, 0.125, 0.15, 0.2, 0.25}
+                    : std::vector<double>{0, 0.02, 0.04, 0.06, 0.08, 0.1, 0.125, 0.15, 0.2, 0.25, 0.3, 0.4};
+  const std::vector<double> leads = defaults_only ? std::vector<double>{0.5} : std::vector<double>{0, 0.25, 0.5, 0.75, 1, 1.5};
   // Widths proportional to each trace's estimated decay time (s.d. = k·τ_d); rows with
   // smoothing_s = −1 and smoothing_per_decay = k.
   const std::vector<double> per_decay{0.03, 0.04, 0.05, 0.06, 0.07, 0.08, 0.1, 0.12};
@@ -85,6 +90,10 @@ int main(int argc, char** argv) {
   // window_s < 0 marks the previous defaults (OASIS's): 10 lags beyond the order and the
   // per-frame shrinkage 0.98, i.e. window (10 + p)/fs and κ = −fs·ln 0.98.
   for (int order : {1, 2}) {
+    if (defaults_only) {
+      settings.push_back({order, 3.0, 0.5});
+      continue;
+    }
     settings.push_back({order, -1.0, -1.0});
     for (double window : {1.0, 3.0, 10.0})
       for (double shrink : {0.0, 0.25, 0.5, 1.0, 2.0}) settings.push_back({order, window, shrink});
@@ -124,17 +133,17 @@ int main(int argc, char** argv) {
       for (Eigen::Index t = 0; t < T; ++t) pred(t, 0) = static_cast<float>(sm[t]);
       const auto sc = eval::spikefinder_score(truth, pred, tr.rate_hz);
       char line[512];
-      std::snprintf(line, sizeof line, "%s\t%zu\t%.4g\t%d\t%g\t%g\t%g\t%g\t%g\t%.6f\t%.6f\t%.5g\t%.5g\t%.5g\n",
+      std::snprintf(line, sizeof line, "%s\t%zu\t%.4g\t%d\t%g\t%g\t%g\t%g\t%g\t%.6f\t%.6f\t%.5g\t%.5g\t%.5g\t%.5g\n",
                     tr.dataset.c_str(), k / settings.size(), tr.rate_hz, st.order,
                     st.window_s, st.shrinkage_hz, wd_row, per, lead, sc.correlation[0], sc.bias[0],
-                    fit.tau_decay_s, fit.tau_rise_s, fit.noise_sd);
+                    fit.tau_decay_s, fit.tau_rise_s, fit.noise_sd, fit.spike_amplitude);
       out += line;
     }
     rows[k] = out;
   }
   FILE* f = std::fopen(argv[2], "w");
   if (!f) return 2;
-  std::fprintf(f, "dataset\ttrace\tfs\torder\twindow_s\tshrinkage_hz\tsmoothing_s\tsmoothing_per_decay\tlead_frames\tr\tbias\ttau_decay_s\ttau_rise_s\tnoise_sd\n");
+  std::fprintf(f, "dataset\ttrace\tfs\torder\twindow_s\tshrinkage_hz\tsmoothing_s\tsmoothing_per_decay\tlead_frames\tr\tbias\ttau_decay_s\ttau_rise_s\tnoise_sd\tspike_amplitude\n");
   for (const auto& r : rows) std::fputs(r.c_str(), f);
   std::fclose(f);
   return 0;
