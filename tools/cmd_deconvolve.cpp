@@ -18,6 +18,7 @@
 #include "neurodl/io/npy.hpp"
 #include "neurodl/io/registry.hpp"
 #include "neurodl/spikes/dff.hpp"
+#include "neurodl/spikes/oasis.hpp"
 #include "neurodl/spikes/registry.hpp"
 #ifdef NEURODL_HAVE_NETS
 #include "neurodl/nets/spike_net.hpp"
@@ -177,11 +178,21 @@ Command add_deconvolve(CLI::App& app, Common& common) {
               j["warnings"] = warning.empty() ? nlohmann::json::array() : nlohmann::json::array({warning});
               write_json(args->json, j);
             }
-            if (!common.quiet)
+            if (!common.quiet) {
               std::printf("%s: %lld frames × %lld units deconvolved (%s), written to %s\n",
                           args->input.c_str(), static_cast<long long>(res.spikes.rows()),
                           static_cast<long long>(res.spikes.cols()), args->method.c_str(),
                           args->output.c_str());
+              std::vector<double> natives;
+              for (const auto& u : res.units)
+                if (u.native_fs_hz < spikes::kNativeRateFraction * rate) natives.push_back(u.native_fs_hz);
+              if (!natives.empty()) {
+                std::nth_element(natives.begin(), natives.begin() + static_cast<std::ptrdiff_t>(natives.size() / 2), natives.end());
+                std::printf("  %zu of %zu units were resampled up from about %.3g Hz (median) and were deconvolved at that rate "
+                            "(--native-fs gives it, --native-fs 0 turns this off)\n",
+                            natives.size(), res.units.size(), natives[natives.size() / 2]);
+              }
+            }
             return 0;
           }};
 }
