@@ -4,9 +4,9 @@
 
 #include <algorithm>
 #include <cctype>
-#include <filesystem>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -29,6 +29,13 @@ namespace neurodl::cli {
 /// Above this median CASCADE noise level [%·s^-½] the input is taken for ΔF/F in % or raw
 /// fluorescence and a warning is printed (real ΔF/F recordings: ~0.5–10; ×100 for ΔF/F in %).
 constexpr double kImplausibleNoiseLevel = 30.0;
+
+/// The upper median of v (nonempty).
+double upper_median(std::vector<double> v) {
+  const auto mid = v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2);
+  std::nth_element(v.begin(), mid, v.end());
+  return *mid;
+}
 
 /// An output named *.csv is written in the Spikefinder layout, anything else as .npy.
 bool is_csv(const std::string& path) {
@@ -108,8 +115,9 @@ Command add_deconvolve(CLI::App& app, Common& common) {
               try {
                 r.activity = spikes::delta_f_over_f(r.activity, it != r.truth.end() ? it->second : none, fs, args->dff);
               } catch (const Error& e) {
-                raise(dynamic_cast<const ShapeError*>(&e) != nullptr ? ErrorKind::shape : ErrorKind::config, {.component = "deconvolve", .what = std::string("ΔF/F of raw fluorescence: ") + e.what(),
-                                 .file = args->input, .field = "--input-kind"});
+                const ErrorKind kind = dynamic_cast<const ShapeError*>(&e) != nullptr ? ErrorKind::shape : ErrorKind::config;
+                raise(kind, {.component = "deconvolve", .what = std::string("ΔF/F of raw fluorescence: ") + e.what(),
+                             .file = args->input, .field = "--input-kind"});
               }
               r.kind = ActivityKind::dff;
               ++converted;
@@ -124,8 +132,7 @@ Command add_deconvolve(CLI::App& app, Common& common) {
               for (const auto& u : res.units)
                 if (std::isfinite(u.noise_level)) nus.push_back(u.noise_level);
               if (!nus.empty()) {
-                std::nth_element(nus.begin(), nus.begin() + static_cast<std::ptrdiff_t>(nus.size() / 2), nus.end());
-                const double nu = nus[nus.size() / 2];
+                const double nu = upper_median(nus);
                 if (nu > kImplausibleNoiseLevel)
                   warning = fmt::format(
                       "{}: median noise level {:.3g} %·s^-1/2 is far above that of ΔF/F traces (0.5-10): is the "
@@ -186,12 +193,10 @@ Command add_deconvolve(CLI::App& app, Common& common) {
               std::vector<double> natives;
               for (const auto& u : res.units)
                 if (u.native_fs_hz < spikes::kNativeRateFraction * rate) natives.push_back(u.native_fs_hz);
-              if (!natives.empty()) {
-                std::nth_element(natives.begin(), natives.begin() + static_cast<std::ptrdiff_t>(natives.size() / 2), natives.end());
+              if (!natives.empty())
                 std::printf("  %zu of %zu units were resampled up from about %.3g Hz (median) and were deconvolved at that rate "
                             "(--native-fs gives it, --native-fs 0 turns this off)\n",
-                            natives.size(), res.units.size(), natives[natives.size() / 2]);
-              }
+                            natives.size(), res.units.size(), upper_median(natives));
             }
             return 0;
           }};
