@@ -1277,14 +1277,17 @@ class DeepSpikeInference : public spikes::SpikeInference {
     }
     // The data's noise level as the model would see it: each trace resampled to the model rate,
     // the median over traces.
+    // (Computed once per rate: the selection and the details both ask for the chosen one.)
+    std::map<double, double> noise_by_rate;
     auto noise_at = [&](double F) {
+      if (const auto it = noise_by_rate.find(F); it != noise_by_rate.end()) return it->second;
       std::vector<double> nus;
       for (const auto& c : cols)
         if (c.size() >= 2) {
           const double v = spikes::cascade_noise_level(resample_trace(c, fs, F), F);
           if (std::isfinite(v)) nus.push_back(v);
         }
-      return median(nus);
+      return noise_by_rate[F] = median(nus);
     };
     // A recording resampled up since (Spikefinder's 100 Hz files) holds no more detail than its
     // native rate: the model is chosen for that rate (the median over traces found band-limited
