@@ -17,6 +17,7 @@
 #include "neurodl/io/csv.hpp"
 #include "neurodl/io/npy.hpp"
 #include "neurodl/io/registry.hpp"
+#include "neurodl/spikes/calibrate.hpp"
 #include "neurodl/spikes/dff.hpp"
 #include "neurodl/spikes/oasis.hpp"
 #include "neurodl/spikes/registry.hpp"
@@ -68,8 +69,9 @@ Command add_deconvolve(CLI::App& app, Common& common) {
   sub->add_option("--method", args->method, "spike-inference method (see below)")
       ->capture_default_str();
   sub->add_option("--model", args->infer.model,
-                  "trained model file, or a folder of them to choose from (--method deep only; "
-                  "default: the shipped models, chosen by frame rate and noise level)");
+                  "--method deep: trained model file, or a folder of them to choose from (default: "
+                  "the shipped models, chosen by frame rate and noise level); --method "
+                  "oasis-calibrated: the calibration file from `neurodl calibrate-spikes` (required)");
   add_option_specs(sub, io::option_specs(args->read));
   // --fs comes from the read options; the OASIS table's own rate entry is left out.
   std::vector<OptionSpec> specs;
@@ -92,13 +94,30 @@ Command add_deconvolve(CLI::App& app, Common& common) {
       ->required();
   sub->add_option("--json", args->json, "also write per-unit parameters as JSON to this path");
   add_common_flags(sub, common);
-  return {sub, [args, specs, dff_specs, &common] {
+  return {sub, [args, specs, dff_specs, sub, &common] {
             // Everything that can be checked before reading is checked first.
             const auto method = spikes::make_spike_inference(args->method);
-            if (!args->infer.model.empty() && args->method != "deep")
+            nlohmann::json calibration_options;  // oasis-calibrated: the file's OASIS options
+            const bool takes_model = spikes::spike_methods().at(args->method).takes_model;
+            if (!args->infer.model.empty() && !takes_model)
               raise(ErrorKind::config, {.component = "deconvolve",
-                                        .what = "--model applies only to --method deep",
+                                        .what = "--model applies only to --method deep or oasis-calibrated",
                                         .got = args->method, .field = "--model"});
+            if (args->method == "oasis-calibrated") {
+              // The calibration file sets OASIS's options; only the input's own rates may be given.
+              for (const auto& s : specs)
+                if (s.name != "native_fs_hz" && sub->get_option(flag_of(s))->count() > 0)
+                  raise(ErrorKind::config, {.component = "deconvolve",
+                                            .what = "the calibration file sets the OASIS options of oasis-calibrated",
+                                            .got = flag_of(s), .field = flag_of(s)});
+              if (args->infer.model.empty())
+                raise(ErrorKind::config, {.component = "deconvolve",
+                                          .what = "--method oasis-calibrated needs a calibration file (`neurodl calibrate-spikes`)",
+                                          .expected = "--model CALIBRATION.json", .got = "none", .field = "--model"});
+              // Read now, so that a bad file fails before the input is read; its OASIS options
+              // are the ones the JSON summary reports.
+              calibration_options = spikes::calibration_json(spikes::load_calibration(args->infer.model))["oasis"];
+            }
             auto recs = io::read_recordings(args->input, args->read);
             const double rate = frame_rate(args->read.sample_rate_hz, recs, args->input, "deconvolve");
             args->infer.oasis.sample_rate_hz = rate;
@@ -156,6 +175,10 @@ Command add_deconvolve(CLI::App& app, Common& common) {
                                {"n_recordings", recs.size()},
                                {"shape", {res.spikes.rows(), res.spikes.cols()}},
                                {"options", option_values(specs)}};
+              if (!calibration_options.is_null()) {
+                calibration_options["native_fs_hz"] = j["options"]["native_fs_hz"];  // the input's, not the file's
+                j["options"] = calibration_options;
+              }
               j["options"]["sample_rate_hz"] = rate;  // --fs, or the rate the file stores
               j["options"]["input_kind"] = args->input_kind;
               j["dff_from_fluorescence"] = converted;  // recordings turned into ΔF/F

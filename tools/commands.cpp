@@ -15,7 +15,8 @@ namespace neurodl::cli {
 std::vector<Command> register_commands(CLI::App& app, Common& common) {
   return {add_info(app, common),    add_simulate(app, common), add_fit(app, common),
           add_predict(app, common), add_dims(app, common),     add_deconvolve(app, common),
-          add_score_spikes(app, common), add_train_spikes(app, common), add_demo(app, common)};
+          add_score_spikes(app, common), add_calibrate_spikes(app, common), add_train_spikes(app, common),
+          add_demo(app, common)};
 }
 
 void apply_common(const Common& common) {

@@ -52,6 +52,7 @@ Command add_predict(CLI::App& app, Common& common);
 Command add_dims(CLI::App& app, Common& common);
 Command add_deconvolve(CLI::App& app, Common& common);
 Command add_score_spikes(CLI::App& app, Common& common);
+Command add_calibrate_spikes(CLI::App& app, Common& common);
 Command add_train_spikes(CLI::App& app, Common& common);
 
 }  // namespace neurodl::cli

@@ -1365,7 +1365,7 @@ void register_deep_spike_inference() {
       "deep", {"supervised 1-D CNN trained on ground truth (CASCADE-style), blended with OASIS "
                "where the model stores a blend (the shipped ones: AR(2)); the model nearest in "
                "frame rate and noise level, or --model FILE|FOLDER",
-               [] { return std::make_unique<DeepSpikeInference>(); }});
+               [] { return std::make_unique<DeepSpikeInference>(); }, true});
 }
 
 }  // namespace neurodl::nets

@@ -1,9 +1,11 @@
 #include "neurodl/spikes/registry.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 
 #include "neurodl/core/error.hpp"
+#include "neurodl/spikes/calibrate.hpp"
 
 namespace neurodl::spikes {
 namespace {
@@ -22,6 +24,32 @@ class OasisInference : public SpikeInference {
   std::int64_t order_;
 };
 
+/// OASIS with the options and output filter of a calibration file (spikes/calibrate.hpp). The
+/// input's own properties (its rate, and the rate it was recorded at when resampled up) come
+/// from the caller's options; everything else from the file.
+class CalibratedOasisInference : public SpikeInference {
+ public:
+  DeconvolveResult infer(const MatrixF& dff, const InferenceOptions& options) const override {
+    check(!options.model.empty(), ErrorKind::config,
+          {.component = "spikes", .what = "oasis-calibrated needs a calibration file (write one with `neurodl calibrate-spikes`)",
+           .expected = "--model CALIBRATION.json", .got = "none", .field = "--model"});
+    SpikeCalibration cal = load_calibration(options.model);
+    cal.oasis.sample_rate_hz = options.oasis.sample_rate_hz;
+    cal.oasis.native_fs_hz = options.oasis.native_fs_hz;
+    details_ = {{"calibration", options.model},
+                {"ar_order", cal.oasis.ar_order},
+                {"tau_decay_s", std::isnan(cal.oasis.tau_decay_s) ? nlohmann::json("estimated per trace")
+                                                                   : nlohmann::json(cal.oasis.tau_decay_s)},
+                {"filter_taps", cal.filter.taps.size()},
+                {"filter_step_s", cal.filter.step_s}};
+    return deconvolve_calibrated(dff, cal);
+  }
+  nlohmann::json details() const override { return details_; }
+
+ private:
+  mutable nlohmann::json details_;
+};
+
 std::map<std::string, SpikeMethod>& method_table() {
   static std::map<std::string, SpikeMethod> methods{
       {"oasis-ar1",
@@ -30,9 +58,13 @@ std::map<std::string, SpikeMethod>& method_table() {
       {"oasis-ar2",
        {"OASIS nonnegative deconvolution, AR(2) calcium (rise and decay); greedy pools, O(T)",
         [] { return std::make_unique<OasisInference>(2); }}},
+      {"oasis-calibrated",
+       {"OASIS with the parameters and output filter fitted on your own ground-truth cells: --model "
+        "CALIBRATION.json from `neurodl calibrate-spikes`",
+        [] { return std::make_unique<CalibratedOasisInference>(); }, true}},
       // The supervised network lives in neurodl::nets (LibTorch); a front end linking it fills
       // this entry through register_spike_method.
-      {"deep", {"supervised deep network (not available in this build: needs LibTorch)", nullptr}},
+      {"deep", {"supervised deep network (not available in this build: needs LibTorch)", nullptr, true}},
   };
   return methods;
 }

@@ -23,7 +23,9 @@ namespace neurodl::spikes {
 /// rejects flags that do not apply (e.g. --model without --method deep).
 struct InferenceOptions {
   OasisOptions oasis;  ///< OASIS options (rate, time constants, penalty, calibration)
-  std::string model;   ///< path of a trained model file (supervised methods only)
+  /// Path of a trained model (deep: a network file or folder) or of a calibration file
+  /// (oasis-calibrated, from calibrate-spikes); supervised methods only.
+  std::string model;
 };
 
 /// A spike-inference method: ΔF/F in, expected spikes per frame out.
@@ -42,9 +44,12 @@ class SpikeInference {
 struct SpikeMethod {
   std::string description;  ///< one line for --help
   std::function<std::unique_ptr<SpikeInference>()> make;
+  /// Whether the method reads InferenceOptions::model (the CLI's --model): a trained network
+  /// (deep) or a calibration file (oasis-calibrated).
+  bool takes_model = false;
 };
 
-/// Every method by name (oasis-ar1, oasis-ar2, deep).
+/// Every method by name (oasis-ar1, oasis-ar2, oasis-calibrated, deep).
 const std::map<std::string, SpikeMethod>& spike_methods();
 /// Adds a method or replaces a registered one (e.g. gives "deep" its factory). Call before
 /// reading spike_methods() from several threads. Throws ConfigError for an empty factory.
