@@ -14,6 +14,7 @@
 
 #include "neurodl/core/error.hpp"
 #include "neurodl/core/progress.hpp"
+#include "neurodl/eval/spikefinder.hpp"
 #include "neurodl/spikes/calibrate.hpp"
 #include "neurodl/spikes/registry.hpp"
 #include "test_support.hpp"
@@ -126,6 +127,31 @@ TEST(CalibrateOasis, LearnsAPlantedDelayAndBeatsUncalibratedOasis) {
   const auto out = deconvolve_calibrated(dff, cal);
   EXPECT_NEAR(out.spikes.cast<double>().sum() / truth, 1.0, 0.15);
   EXPECT_TRUE((out.spikes.array() >= 0).all());
+}
+
+TEST(CalibrateOasis, ACalibrationMadeAtOneFrameRateAppliesAtAnother) {
+  Progress::set_quiet(true);
+  // The same cells' physiology (a 100 ms delay, τ 1 s) imaged at 30 Hz for the calibration and
+  // at 60 Hz for the recording it is applied to: the filter is in seconds.
+  const auto train = planted(6, 30.0, 3000, 3);
+  const auto test = planted(4, 60.0, 6000, 6, 1.0, 0.2, 0.03, 1.0, 99);
+  CalibrationOptions o;
+  o.tau_decay_grid_s = {0.0, 1.0};
+  SpikeCalibration cal = calibrate_oasis(train, OasisOptions{}, o).calibration;
+  cal.oasis.sample_rate_hz = 60.0;
+  MatrixF dff(6000, 4), truth(6000, 4);
+  for (int c = 0; c < 4; ++c)
+    for (int i = 0; i < 6000; ++i) {
+      dff(i, c) = static_cast<float>(test[c].dff[i]);
+      truth(i, c) = static_cast<float>(test[c].spike_counts[i]);
+    }
+  const double calibrated = eval::spikefinder_score(truth, deconvolve_calibrated(dff, cal).spikes, 60.0).mean_correlation;
+  OasisOptions plain;
+  plain.sample_rate_hz = 60.0;
+  plain.ar_order = cal.oasis.ar_order;
+  const double uncalibrated = eval::spikefinder_score(truth, deconvolve(dff, plain).spikes, 60.0).mean_correlation;
+  EXPECT_GT(calibrated, uncalibrated + 0.1) << calibrated << " vs " << uncalibrated;
+  EXPECT_GT(calibrated, 0.85);
 }
 
 TEST(CalibrateOasis, TracesOfOneCellAreHeldOutTogetherAndNestedNeedsThreeCells) {
