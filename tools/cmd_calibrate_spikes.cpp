@@ -22,7 +22,7 @@ namespace {
 /// The ground-truth traces of one input file: every unit with true spike counts (the file's own
 /// spike_counts, or those of --truth), each trimmed of its trailing NaN padding.
 void add_traces(const std::string& file, const std::string& truth_file, const io::ReadOptions& read,
-                std::vector<spikes::GroundTruthTrace>& out) {
+                std::vector<spikes::CalibrationTrace>& out) {
   const auto recs = io::read_recordings(file, read);
   for (const auto& r : recs)
     check(r.kind != ActivityKind::fluorescence, ErrorKind::config,
@@ -53,7 +53,7 @@ void add_traces(const std::string& file, const std::string& truth_file, const io
           {.component = "calibrate-spikes", .what = "the frame rate is required (the file stores none)",
            .expected = "--fs HZ", .got = "none", .file = file, .field = "--fs"});
     for (Eigen::Index j = 0; j < r.activity.cols(); ++j, ++col) {
-      spikes::GroundTruthTrace t;
+      spikes::CalibrationTrace t;
       t.sample_rate_hz = fs;
       t.label = cols.labels[static_cast<std::size_t>(col)];
       const std::string unit = j < static_cast<Eigen::Index>(r.units.size()) ? r.units[j].id : std::to_string(j);
@@ -114,7 +114,7 @@ Command add_calibrate_spikes(CLI::App& app, Common& common) {
               raise(ErrorKind::config, {.component = "calibrate-spikes", .what = "--truth goes with a single input",
                                         .expected = "1 input", .got = std::to_string(args->inputs.size()),
                                         .field = "--truth"});
-            std::vector<spikes::GroundTruthTrace> traces;
+            std::vector<spikes::CalibrationTrace> traces;
             for (const auto& f : args->inputs) add_traces(f, args->truth, args->read, traces);
             const auto res = spikes::calibrate_oasis(traces, args->oasis, args->cal);
 

@@ -13,6 +13,7 @@
 
 #include "neurodl/core/error.hpp"
 #include "neurodl/core/progress.hpp"
+#include "neurodl/eval/metrics.hpp"
 #include "neurodl/eval/spikefinder.hpp"
 #include "neurodl/spikes/resample.hpp"
 
@@ -34,34 +35,22 @@ std::string num(double v) {
   raise(ErrorKind::config, {.component = kComponent, .what = what, .expected = expected, .got = got, .field = field});
 }
 
-/// Pearson r of two equally long series; NaN when either is constant.
-double pearson(const std::vector<double>& a, const std::vector<double>& b) {
-  const std::size_t n = std::min(a.size(), b.size());
-  if (n < 2) return kNaN;
-  double ma = 0, mb = 0;
-  for (std::size_t i = 0; i < n; ++i) ma += a[i], mb += b[i];
-  ma /= static_cast<double>(n), mb /= static_cast<double>(n);
-  double sab = 0, saa = 0, sbb = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    const double x = a[i] - ma, y = b[i] - mb;
-    sab += x * y, saa += x * x, sbb += y * y;
-  }
-  return saa > 0 && sbb > 0 ? sab / std::sqrt(saa * sbb) : kNaN;
-}
-
-/// The Spikefinder r of one trace: prediction and truth summed into 40 ms bins.
+/// The Spikefinder r of one trace, as score-spikes computes it (eval::spikefinder_score); NaN
+/// when the trace has fewer than 2 complete 40 ms bins.
 double trace_score(const std::vector<double>& pred, const std::vector<double>& truth, double fs) {
-  const auto n = static_cast<std::int64_t>(std::min(pred.size(), truth.size()));
-  return pearson(eval::bin_by_overlap(pred.data(), n, fs), eval::bin_by_overlap(truth.data(), n, fs));
+  const auto n = static_cast<Eigen::Index>(std::min(pred.size(), truth.size()));
+  if (std::floor(static_cast<double>(n) * eval::kSpikefinderBinRateHz / fs + 1e-9) < 2) return kNaN;
+  MatrixF p(n, 1), t(n, 1);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    p(i, 0) = static_cast<float>(pred[static_cast<std::size_t>(i)]);
+    t(i, 0) = static_cast<float>(truth[static_cast<std::size_t>(i)]);
+  }
+  return eval::spikefinder_score(t, p, fs).correlation[0];
 }
 
-/// The mean of the finite values (NaN when there is none).
+/// The mean of the values that are not NaN (eval::nan_mean).
 double finite_mean(const std::vector<double>& v) {
-  double s = 0;
-  int n = 0;
-  for (double x : v)
-    if (std::isfinite(x)) s += x, ++n;
-  return n ? s / n : kNaN;
+  return eval::nan_mean(Eigen::Map<const Eigen::VectorXd>(v.data(), static_cast<Eigen::Index>(v.size())));
 }
 
 /// Number of taps on each side of lag 0.
@@ -109,8 +98,7 @@ Eigen::MatrixXd lag_design(const std::vector<double>& spikes, double fs, const C
   const double fg = 1.0 / o.filter_step_s;
   const std::int64_t ng = fine_length(n, fs, o.filter_step_s), J = half_taps(o);
   const std::vector<double> u = rebin_counts(spikes, fs, fg, ng);
-  const std::int64_t nb = static_cast<std::int64_t>(eval::bin_by_overlap(spikes.data(), n, fs).size());
-  Eigen::MatrixXd X(nb, 2 * J + 2);
+  Eigen::MatrixXd X;  // sized by the first column's bins
   std::vector<double> shifted(static_cast<std::size_t>(ng));
   for (std::int64_t j = -J; j <= J + 1; ++j) {
     if (j <= J) {
@@ -124,7 +112,8 @@ Eigen::MatrixXd lag_design(const std::vector<double>& spikes, double fs, const C
     }
     const std::vector<double> frames = rebin_counts(shifted, fg, fs, n);
     const std::vector<double> bins = eval::bin_by_overlap(frames.data(), n, fs);
-    for (std::int64_t k = 0; k < nb; ++k) X(k, j + J) = bins[static_cast<std::size_t>(k)];
+    if (X.size() == 0) X.resize(static_cast<Eigen::Index>(bins.size()), 2 * J + 2);
+    X.col(j + J) = Eigen::Map<const Eigen::VectorXd>(bins.data(), static_cast<Eigen::Index>(bins.size()));
   }
   return X;
 }
@@ -160,7 +149,7 @@ void check_options(const CalibrationOptions& o) {
     config_error("ridge must be ≥ 0", "≥ 0", num(o.ridge), "ridge");
 }
 
-void check_trace(const GroundTruthTrace& t) {
+void check_trace(const CalibrationTrace& t) {
   const std::string who = t.label.empty() ? t.cell : t.label;
   check(t.dff.size() == t.spike_counts.size(), ErrorKind::shape,
         {.component = kComponent, .what = "ΔF/F and spike counts differ in length",
@@ -184,7 +173,7 @@ void check_trace(const GroundTruthTrace& t) {
 /// Deconvolves every trace with `o` (its rate set per trace), in parallel; `each(i, spikes)` runs
 /// on the worker thread that made trace i's output.
 template <class Each>
-void deconvolve_all(const std::vector<GroundTruthTrace>& traces, const OasisOptions& o, Each each) {
+void deconvolve_all(const std::vector<CalibrationTrace>& traces, const OasisOptions& o, Each each) {
   std::exception_ptr error;
   const auto n = static_cast<std::int64_t>(traces.size());
 #pragma omp parallel for schedule(dynamic, 1)
@@ -249,7 +238,7 @@ void OutputFilter::apply(std::span<double> spikes, double sample_rate_hz) const 
   for (std::int64_t t = 0; t < n; ++t) spikes[static_cast<std::size_t>(t)] = std::max(0.0, out[static_cast<std::size_t>(t)]);
 }
 
-CalibrationResult calibrate_oasis(const std::vector<GroundTruthTrace>& traces, const OasisOptions& base,
+CalibrationResult calibrate_oasis(const std::vector<CalibrationTrace>& traces, const OasisOptions& base,
                                   const CalibrationOptions& options) {
   check_options(options);
   for (const auto& t : traces) check_trace(t);

@@ -61,7 +61,7 @@ struct CalibrationOptions {
 std::vector<OptionSpec> option_specs(CalibrationOptions& o);
 
 /// One ground-truth trace: ΔF/F and the true spike count of each frame.
-struct GroundTruthTrace {
+struct CalibrationTrace {
   std::vector<double> dff;           ///< T ΔF/F values (finite, T ≥ 16)
   std::vector<double> spike_counts;  ///< T true spikes per frame (finite, ≥ 0)
   double sample_rate_hz = kNaN;      ///< frame rate of both, Hz
@@ -114,7 +114,7 @@ struct CalibrationResult {
 /// (fewer than 2 cells, a bad grid or option, NaN in a trace, negative counts, bad rate) and
 /// ShapeError (counts and ΔF/F of different lengths, a trace shorter than 16 frames), naming
 /// the trace.
-CalibrationResult calibrate_oasis(const std::vector<GroundTruthTrace>& traces, const OasisOptions& base,
+CalibrationResult calibrate_oasis(const std::vector<CalibrationTrace>& traces, const OasisOptions& base,
                                   const CalibrationOptions& options = {});
 
 /// Deconvolves dff (T × N ΔF/F at calibration.oasis.sample_rate_hz, trailing NaN padding as

@@ -25,16 +25,16 @@ namespace {
 /// `cells` ground-truth traces at fs: Poisson spikes at `rate_hz`, each adding `amp` ΔF/F that
 /// decays with tau_s, the fluorescence `delay_frames` after the spike that the truth counts,
 /// plus white noise of s.d. sd. Each cell has one trace.
-std::vector<GroundTruthTrace> planted(int cells, double fs, std::int64_t T, int delay_frames, double tau_s = 1.0,
+std::vector<CalibrationTrace> planted(int cells, double fs, std::int64_t T, int delay_frames, double tau_s = 1.0,
                                       double amp = 0.2, double sd = 0.03, double rate_hz = 1.0,
                                       unsigned seed = 7) {
   std::mt19937_64 rng(seed);
   std::poisson_distribution<int> spikes(rate_hz / fs);
   std::normal_distribution<double> noise(0.0, sd);
   const double g = std::exp(-1.0 / (tau_s * fs));
-  std::vector<GroundTruthTrace> out;
+  std::vector<CalibrationTrace> out;
   for (int c = 0; c < cells; ++c) {
-    GroundTruthTrace t;
+    CalibrationTrace t;
     t.sample_rate_hz = fs;
     t.cell = "cell" + std::to_string(c);
     t.label = t.cell + "/0";
@@ -166,7 +166,7 @@ TEST(CalibrateOasis, TracesOfOneCellAreHeldOutTogetherAndNestedNeedsThreeCells) 
   EXPECT_TRUE(std::isfinite(res.mean_cv));
   ASSERT_EQ(res.cv_correlation.size(), 4u);
   // One cell alone cannot be cross-validated.
-  std::vector<GroundTruthTrace> one(traces.begin(), traces.begin() + 1);
+  std::vector<CalibrationTrace> one(traces.begin(), traces.begin() + 1);
   EXPECT_THROW(calibrate_oasis(one, OasisOptions{}), ConfigError);
 }
 
