@@ -4,7 +4,7 @@
 //
 //   eval_spikes_deep_lodo GROUNDTRUTH_DIR OUT.tsv [--datasets DS01,DS02,...] [--grid]
 //                         [--models DIR [--reuse-models]] [--blend-grid] [--max-rate HZ]
-//                         [--set OPTION=VALUE ...]
+//                         [--noise-factor X] [--set OPTION=VALUE ...]
 //
 // For every held-out dataset D (default: all): a model is trained on the other datasets at D's
 // frame rate (median over its traces) and D's noise level (median CASCADE ν), which is what
@@ -32,6 +32,7 @@
 // each value instead of the one validation chose, so a global weight can be chosen by nested
 // leave-one-dataset-out. --max-rate HZ caps the model rate (held-out data recorded faster is
 // resampled to HZ and the prediction brought back, as for a bank without faster models).
+// --noise-factor X trains each fold's model at X × D's median noise level (default 1).
 
 #include <algorithm>
 #include <cmath>
@@ -119,7 +120,7 @@ static double nearest(const std::vector<double>& grid, double v) {
 int main(int argc, char** argv) {
   if (argc < 3) {
     std::fprintf(stderr, "usage: eval_spikes_deep_lodo GROUNDTRUTH_DIR OUT.tsv [--datasets DS01,...] "
-                         "[--grid] [--models DIR [--reuse-models]] [--blend-grid] [--max-rate HZ] [--set OPTION=VALUE ...]\n");
+                         "[--grid] [--models DIR [--reuse-models]] [--blend-grid] [--max-rate HZ] [--noise-factor X] [--set OPTION=VALUE ...]\n");
     return 2;
   }
   const fs::path data = argv[1];
@@ -127,6 +128,7 @@ int main(int argc, char** argv) {
   std::string models;
   bool grid = false, blend_grid = false, reuse = false;
   double max_rate = std::numeric_limits<double>::infinity();  // --max-rate: cap on the model rate
+  double noise_factor = 1.0;  // --noise-factor: model noise level = this × D's median
   nets::SpikeNetOptions base;
   for (int i = 3; i < argc; ++i) {
     const std::string a = argv[i];
@@ -139,6 +141,7 @@ int main(int argc, char** argv) {
     else if (a == "--models") models = next();
     else if (a == "--reuse-models") reuse = true;
     else if (a == "--max-rate") max_rate = std::stod(next());
+    else if (a == "--noise-factor") noise_factor = std::stod(next());
     else if (a == "--set") {
       const std::string kv = next();
       const auto eq = kv.find('=');
@@ -184,7 +187,7 @@ int main(int argc, char** argv) {
     }
     nets::SpikeNetOptions o = base;
     o.sample_rate_hz = std::min(median(rates), max_rate);
-    o.noise_level = median(nus);
+    o.noise_level = noise_factor * median(nus);
     if (grid) {
       o.sample_rate_hz = nearest({7.5, 15, 30}, o.sample_rate_hz);
       o.noise_level = nearest({0.5, 1, 2, 4, 8}, o.noise_level);
