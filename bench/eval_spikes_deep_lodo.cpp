@@ -36,6 +36,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <filesystem>
 #include <limits>
@@ -141,7 +142,15 @@ int main(int argc, char** argv) {
     else if (a == "--models") models = next();
     else if (a == "--reuse-models") reuse = true;
     else if (a == "--max-rate") max_rate = std::stod(next());
-    else if (a == "--noise-factor") noise_factor = std::stod(next());
+    else if (a == "--noise-factor") {
+      const std::string v = next();
+      char* end = nullptr;
+      noise_factor = std::strtod(v.c_str(), &end);
+      if (end == v.c_str() || *end != '\0' || !(noise_factor > 0) || !std::isfinite(noise_factor)) {
+        std::fprintf(stderr, "--noise-factor must be a positive number, got %s\n", v.c_str());
+        return 2;
+      }
+    }
     else if (a == "--set") {
       const std::string kv = next();
       const auto eq = kv.find('=');
