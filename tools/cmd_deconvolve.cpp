@@ -14,6 +14,7 @@
 
 #include "commands.hpp"
 #include "neurodl/core/error.hpp"
+#include "neurodl/core/stats.hpp"
 #include "neurodl/io/csv.hpp"
 #include "neurodl/io/npy.hpp"
 #include "neurodl/io/registry.hpp"
@@ -30,13 +31,6 @@ namespace neurodl::cli {
 /// Above this median CASCADE noise level [%·s^-½] the input is taken for ΔF/F in % or raw
 /// fluorescence and a warning is printed (real ΔF/F recordings: ~0.5–10; ×100 for ΔF/F in %).
 constexpr double kImplausibleNoiseLevel = 30.0;
-
-/// The upper median of v (nonempty).
-double upper_median(std::vector<double> v) {
-  const auto mid = v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2);
-  std::nth_element(v.begin(), mid, v.end());
-  return *mid;
-}
 
 /// An output named *.csv is written in the Spikefinder layout, anything else as .npy.
 bool is_csv(const std::string& path) {

@@ -14,6 +14,7 @@
 #include "mat_v5_check.hpp"
 #include "neurodl/core/error.hpp"
 #include "neurodl/core/spike_trains.hpp"
+#include "neurodl/core/stats.hpp"
 #include "neurodl/io/position_tracking.hpp"
 
 namespace neurodl::io {
@@ -167,15 +168,6 @@ MatrixF time_by_units(const NumericArray& a, bool units_in_rows) {
       m(static_cast<Eigen::Index>(t), static_cast<Eigen::Index>(u)) =
           static_cast<float>(units_in_rows ? a.at(u, t) : a.at(t, u));
   return m;
-}
-
-double median(std::vector<double> v) {
-  if (v.empty()) return kNaN;
-  const auto mid = v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2);
-  std::nth_element(v.begin(), mid, v.end());
-  if (v.size() % 2 == 1) return *mid;
-  const double upper = *mid;
-  return 0.5 * (upper + *std::max_element(v.begin(), mid));
 }
 
 /// Sample times of `rec` (explicit or from the rate); frame indices when neither is known.

@@ -19,6 +19,7 @@
 
 #include "neurodl/core/error.hpp"
 #include "neurodl/core/random.hpp"
+#include "neurodl/core/stats.hpp"
 #include "neurodl/core/threads.hpp"
 #include "neurodl/eval/spikefinder.hpp"
 #include "neurodl/io/model_file.hpp"
@@ -171,14 +172,6 @@ std::vector<double> column_prefix(const MatrixF& m, Eigen::Index j) {
     v[static_cast<std::size_t>(t)] = m(t, j);
   }
   return v;
-}
-
-double median(std::vector<double> v) {
-  if (v.empty()) return kNaN;
-  const auto mid = v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2);
-  std::nth_element(v.begin(), mid, v.end());
-  if (v.size() % 2) return *mid;
-  return 0.5 * (*mid + *std::max_element(v.begin(), mid));
 }
 
 /// The input recipes (SpikeNetOptions::inputs): name → AR order of the OASIS channel (0: none).

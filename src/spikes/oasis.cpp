@@ -21,6 +21,7 @@
 
 #include "neurodl/core/error.hpp"
 #include "neurodl/core/progress.hpp"
+#include "neurodl/core/stats.hpp"
 #include "neurodl/core/threads.hpp"
 #include "neurodl/core/vector_clones.hpp"
 #include "neurodl/spikes/resample.hpp"
@@ -1103,11 +1104,6 @@ BandLimit detect_band_limit(std::span<const double> y, double sample_rate_hz) {
     const double a = P[k == 0 ? 0 : k - 1], c = P[k], d = P[k == K ? K : k + 1];
     S[k] = std::max(std::min(a, c), std::min(std::max(a, c), d));
   }
-  auto median_of = [](std::vector<double> v) {
-    const auto mid = v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2);
-    std::nth_element(v.begin(), mid, v.end());
-    return *mid;
-  };
   // A cut-off at bin c: the lowest level of S between c/2 and c (the noise floor under the cut,
   // however the signal falls towards it) against the median of everything above c. Recorded
   // traces end in a flat noise floor, so this ratio stays near 1 (≤ ~400 on 268 real traces with
@@ -1118,7 +1114,7 @@ BandLimit detect_band_limit(std::span<const double> y, double sample_rate_hz) {
   for (std::size_t c = c_lo; c < c_hi; ++c) {
     const double below = *std::min_element(S.begin() + static_cast<std::ptrdiff_t>(c / 2),
                                             S.begin() + static_cast<std::ptrdiff_t>(c - 1));
-    const double above = median_of(std::vector<double>(P.begin() + static_cast<std::ptrdiff_t>(c + 1), P.end()));
+    const double above = upper_median(std::vector<double>(P.begin() + static_cast<std::ptrdiff_t>(c + 1), P.end()));
     const double r = below / std::max(above, 1e-300);
     if (r > best) {
       best = r;
@@ -1135,7 +1131,7 @@ BandLimit detect_band_limit(std::span<const double> y, double sample_rate_hz) {
   std::size_t k = K;
   while (k > 0 && S[k] < mid) --k;
   const std::size_t f0 = (3 * k) / 4;
-  const double floor_level = k >= f0 + 4 ? median_of(std::vector<double>(P.begin() + static_cast<std::ptrdiff_t>(f0),
+  const double floor_level = k >= f0 + 4 ? upper_median(std::vector<double>(P.begin() + static_cast<std::ptrdiff_t>(f0),
                                                                           P.begin() + static_cast<std::ptrdiff_t>(k - 2)))
                                          : S[k];
   const double half = 0.5 * floor_level;

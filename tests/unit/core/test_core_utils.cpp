@@ -1,4 +1,4 @@
-// Error messages, atomic writes and spike-time binning.
+// Error messages, atomic writes, spike-time binning and medians.
 
 #include <cmath>
 #include <fstream>
@@ -11,6 +11,7 @@
 #include "neurodl/core/filesystem.hpp"
 #include "neurodl/core/options.hpp"
 #include "neurodl/core/spike_trains.hpp"
+#include "neurodl/core/stats.hpp"
 #include "test_support.hpp"
 
 using namespace neurodl;
@@ -120,4 +121,13 @@ TEST(RemoveTree, RemovesNestedFoldersAndLinksButNeverFollowsThem) {
   std::ofstream(scratch / "plain.txt") << "z";   // a plain file is removed too
   EXPECT_TRUE(remove_tree((scratch / "plain.txt").string()));
   EXPECT_FALSE(fs::exists(scratch / "plain.txt"));
+}
+
+TEST(Median, OddEvenAndEmptyByHand) {
+  EXPECT_DOUBLE_EQ(median({5, 1, 3}), 3.0);
+  EXPECT_DOUBLE_EQ(median({4, 1, 3, 2}), 2.5);  // mean of the two middle values
+  EXPECT_DOUBLE_EQ(upper_median({4, 1, 3, 2}), 3.0);
+  EXPECT_DOUBLE_EQ(upper_median({7}), 7.0);
+  EXPECT_TRUE(std::isnan(median({})));
+  EXPECT_TRUE(std::isnan(upper_median({})));
 }
