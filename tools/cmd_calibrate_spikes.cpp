@@ -74,8 +74,6 @@ void add_traces(const std::string& file, const std::string& truth_file, const io
   }
 }
 
-nlohmann::json num(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(); }
-
 }  // namespace
 
 Command add_calibrate_spikes(CLI::App& app, Common& common) {
@@ -123,27 +121,27 @@ Command add_calibrate_spikes(CLI::App& app, Common& common) {
                                   {"n_cells", res.n_cells},
                                   {"n_traces", traces.size()},
                                   {"chosen", {{"ar_order", chosen.ar_order},
-                                              {"tau_decay_s", chosen.tau_decay_s > 0 ? num(chosen.tau_decay_s)
+                                              {"tau_decay_s", chosen.tau_decay_s > 0 ? number_or_null(chosen.tau_decay_s)
                                                                                      : nlohmann::json("estimated")}}},
-                                  {"cv_correlation", num(res.mean_cv)},
-                                  {"nested_correlation", num(res.mean_nested)},
-                                  {"in_sample_correlation", num(res.mean_in_sample)},
-                                  {"default_correlation", num(res.mean_default)},
+                                  {"cv_correlation", number_or_null(res.mean_cv)},
+                                  {"nested_correlation", number_or_null(res.mean_nested)},
+                                  {"in_sample_correlation", number_or_null(res.mean_in_sample)},
+                                  {"default_correlation", number_or_null(res.mean_default)},
                                   {"options", option_values(spikes::option_specs(args->cal))}};
             if (!args->truth.empty()) report["truth"] = args->truth;
             for (const auto& c : res.candidates)
               report["candidates"].push_back(
                   {{"ar_order", c.ar_order},
-                   {"tau_decay_s", c.tau_decay_s > 0 ? num(c.tau_decay_s) : nlohmann::json("estimated")},
-                   {"cv_correlation", num(c.cv_correlation)}});
+                   {"tau_decay_s", c.tau_decay_s > 0 ? number_or_null(c.tau_decay_s) : nlohmann::json("estimated")},
+                   {"cv_correlation", number_or_null(c.cv_correlation)}});
             for (std::size_t i = 0; i < traces.size(); ++i)
               report["traces"].push_back({{"label", traces[i].label},
                                           {"cell", traces[i].cell},
                                           {"sample_rate_hz", traces[i].sample_rate_hz},
                                           {"n_frames", traces[i].dff.size()},
-                                          {"cv_correlation", num(res.cv_correlation[i])},
-                                          {"nested_correlation", num(res.nested_correlation[i])},
-                                          {"default_correlation", num(res.default_correlation[i])}});
+                                          {"cv_correlation", number_or_null(res.cv_correlation[i])},
+                                          {"nested_correlation", number_or_null(res.nested_correlation[i])},
+                                          {"default_correlation", number_or_null(res.default_correlation[i])}});
             nlohmann::json out = spikes::calibration_json(res.calibration);
             out["report"] = report;
             if (!args->json.empty()) write_json(args->json, report);

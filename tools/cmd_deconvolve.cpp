@@ -178,24 +178,23 @@ Command add_deconvolve(CLI::App& app, Common& common) {
               j["dff_from_fluorescence"] = converted;  // recordings turned into ΔF/F
               if (converted > 0) j["dff_options"] = option_values(dff_specs);
               j["units"] = nlohmann::json::array();
-              auto val = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(); };
               for (std::size_t k = 0; k < res.units.size(); ++k) {
                 const auto& u = res.units[k];
                 j["units"].push_back({{"column", k},
                                       {"label", cols.labels[k]},
                                       {"n_frames", u.n_frames},
-                                      {"native_fs_hz", val(u.native_fs_hz)},
-                                      {"gamma", {val(u.gamma1), val(u.gamma2)}},
-                                      {"tau_decay_s", val(u.tau_decay_s)},
-                                      {"tau_rise_s", val(u.tau_rise_s)},
-                                      {"noise_sd", val(u.noise_sd)},
-                                      {"noise_level_pct_per_sqrt_s", val(u.noise_level)},
-                                      {"baseline", val(u.baseline)},
-                                      {"lambda", val(u.lambda)},
-                                      {"s_min", val(u.s_min)},
-                                      {"spike_amplitude", val(u.spike_amplitude)},
-                                      {"spike_rate_hz", val(u.spike_rate_hz)},
-                                      {"smoothing_s", val(u.smoothing_s)},
+                                      {"native_fs_hz", number_or_null(u.native_fs_hz)},
+                                      {"gamma", {number_or_null(u.gamma1), number_or_null(u.gamma2)}},
+                                      {"tau_decay_s", number_or_null(u.tau_decay_s)},
+                                      {"tau_rise_s", number_or_null(u.tau_rise_s)},
+                                      {"noise_sd", number_or_null(u.noise_sd)},
+                                      {"noise_level_pct_per_sqrt_s", number_or_null(u.noise_level)},
+                                      {"baseline", number_or_null(u.baseline)},
+                                      {"lambda", number_or_null(u.lambda)},
+                                      {"s_min", number_or_null(u.s_min)},
+                                      {"spike_amplitude", number_or_null(u.spike_amplitude)},
+                                      {"spike_rate_hz", number_or_null(u.spike_rate_hz)},
+                                      {"smoothing_s", number_or_null(u.smoothing_s)},
                                       {"iterations", u.iterations}});
               }
               if (const auto d = method->details(); !d.is_null()) j["method_details"] = d;

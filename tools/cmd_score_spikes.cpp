@@ -38,27 +38,26 @@ Command add_score_spikes(CLI::App& app, Common& common) {
             // A truth stacked from recordings of unequal length is padded; the prediction may
             // be a plain .npy of the same padded shape.
             const auto score = eval::spikefinder_score(t, p, rate);
-            auto val = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(); };
             nlohmann::json j{{"truth", args->truth},
                              {"pred", args->pred},
                              {"sample_rate_hz", rate},
                              {"bin_rate_hz", eval::kSpikefinderBinRateHz},
-                             {"mean_correlation", val(score.mean_correlation)}};
+                             {"mean_correlation", number_or_null(score.mean_correlation)}};
             double me = 0, mb = 0;
             int ne = 0, nb = 0;
             j["units"] = nlohmann::json::array();
             for (Eigen::Index k = 0; k < score.correlation.size(); ++k) {
               j["units"].push_back({{"column", k},
                                     {"label", truth.labels[k]},
-                                    {"correlation", val(score.correlation[k])},
-                                    {"error", val(score.error[k])},
-                                    {"bias", val(score.bias[k])},
+                                    {"correlation", number_or_null(score.correlation[k])},
+                                    {"error", number_or_null(score.error[k])},
+                                    {"bias", number_or_null(score.bias[k])},
                                     {"n_bins", score.n_bins[k]}});
               if (std::isfinite(score.error[k])) me += score.error[k], ++ne;
               if (std::isfinite(score.bias[k])) mb += score.bias[k], ++nb;
             }
-            j["mean_error"] = ne ? val(me / ne) : nlohmann::json();
-            j["mean_bias"] = nb ? val(mb / nb) : nlohmann::json();
+            j["mean_error"] = ne ? number_or_null(me / ne) : nlohmann::json();
+            j["mean_bias"] = nb ? number_or_null(mb / nb) : nlohmann::json();
             write_json(args->json, j);
             if (!common.quiet)
               std::printf("%zu units: mean correlation %.4f, mean error %.3f, mean bias %+.3f\n",

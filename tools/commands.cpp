@@ -97,6 +97,8 @@ void write_json(const std::filesystem::path& path, const nlohmann::json& j) {
   out.commit();
 }
 
+nlohmann::json number_or_null(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
+
 double frame_rate(double given, const std::vector<Recording>& recs, const std::string& file,
                   const std::string& component) {
   if (std::isfinite(given)) return given;

@@ -35,6 +35,8 @@ void apply_common(const Common& common);
 void add_common_flags(CLI::App* sub, Common& common);
 /// Adds one CLI flag per OptionSpec (range and choices checked by CLI11).
 void add_option_specs(CLI::App* sub, const std::vector<OptionSpec>& specs);
+/// v as a JSON number, or null when it is NaN or infinite (JSON has neither).
+nlohmann::json number_or_null(double v);
 /// Writes JSON (indented) to `path` atomically.
 void write_json(const std::filesystem::path& path, const nlohmann::json& j);
 /// The frame rate a command works at: `given` (--fs) when finite, else the rate the file stores,

@@ -5,12 +5,10 @@
 
 #include <fmt/format.h>
 
+#include "commands.hpp"
+
 namespace neurodl::cli {
 namespace {
-
-nlohmann::json number_or_null(double v) {
-  return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
-}
 
 std::string rate_text(const nlohmann::json& r) {
   return r.is_null() ? std::string("unknown rate") : fmt::format("{:g} Hz", r.get<double>());
